@@ -1,0 +1,123 @@
+"""The one seam between front ends and where models run: the `Backend` protocol.
+
+The local backend (a server process on 127.0.0.1) and the SageMaker backend (real endpoints)
+implement it; the CLI, the TUI and the tests all go through it. Every method may block for a
+long time (model loading, Neo compilation, endpoint creation): front ends call it from worker
+threads and pass a `Progress` callback to hear what is happening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from rnbench.core.configs import Configuration
+from rnbench.core.targets import Reply, Target
+
+Progress = Callable[[str], None]
+"""Receives one-line progress messages (`waiting for InService (2m10s)`)."""
+
+
+def no_progress(message: str) -> None:
+    """A Progress that discards messages."""
+
+
+class State(StrEnum):
+    """Where a configuration stands."""
+
+    NOT_DEPLOYED = "not deployed"
+    UNAVAILABLE = "unavailable"
+    """The backend cannot serve it here (no credentials, no CUDA); `Status.reason` says why."""
+    PACKAGING = "packaging"
+    COMPILING = "compiling"
+    COMPILED = "compiled"
+    DEPLOYING = "deploying"
+    IN_SERVICE = "in service"
+    TESTING = "testing"
+    TEARING_DOWN = "tearing down"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A running deployment of one configuration that rnbench created."""
+
+    config_key: str
+    """The configuration it serves."""
+    backend: str
+    """`local` or `sagemaker`."""
+    resource_id: str
+    """Endpoint name, or `pid <n> on 127.0.0.1:<port>` for a local server."""
+    target: Target
+    """Where the load generator sends requests."""
+    created_at: float
+    """When it was created (seconds since the epoch)."""
+    instance_type: str = "local"
+    """Hardware it runs on, for prices."""
+    details: Mapping[str, str] = field(default_factory=dict)
+    """Facts recorded with results: runtime, device, weights, torch_version, region, ..."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `Backend.describe` reports for a configuration."""
+
+    config_key: str
+    state: State
+    reason: str = ""
+    """Why it is unavailable or failed; empty otherwise."""
+    deployment: Deployment | None = None
+
+
+class Backend(Protocol):
+    """Deploys, invokes and tears down configurations of one kind (local or SageMaker)."""
+
+    name: str
+
+    def unavailable_reason(self, config: Configuration) -> str | None:
+        """None when this backend can act for `config` here, else a one-line reason."""
+        ...
+
+    def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
+        """Prepare a compiled artifact (Neo job, ONNX export). A no-op for eager configurations.
+
+        Raises:
+            BackendUnavailable, DeployError.
+        """
+        ...
+
+    def deploy(self, config: Configuration, progress: Progress = no_progress) -> Deployment:
+        """Make `config` servable and wait until it answers; returns the existing deployment
+        if one is already in service. Compiles first when needed.
+
+        Raises:
+            BackendUnavailable, DeployError.
+        """
+        ...
+
+    def describe(self, config: Configuration) -> Status:
+        """Where `config` stands now. Never raises for a missing deployment."""
+        ...
+
+    def invoke(self, config: Configuration, body: bytes) -> Reply:
+        """Send one request to the deployed configuration.
+
+        Raises:
+            NotDeployedError, InvokeError.
+        """
+        ...
+
+    def teardown(self, config: Configuration, progress: Progress = no_progress) -> bool:
+        """Delete what rnbench created for `config`; True when something was deleted.
+        Never touches a resource rnbench did not create.
+
+        Raises:
+            TeardownError.
+        """
+        ...
+
+    def owned(self) -> list[Deployment]:
+        """Every deployment of this backend that rnbench created and is still up."""
+        ...

@@ -1,0 +1,102 @@
+"""The registry of benchmark configurations: the reference study's five plus the local ones.
+
+A configuration is what a row of the grid is: which backend serves the model, on which hardware,
+with which runtime. Everything else (deployments, results, prices) refers to it by `key`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rnbench.core.errors import UsageError
+
+BackendName = Literal["local", "sagemaker"]
+Runtime = Literal["eager", "compiled"]
+Accelerator = Literal["cpu", "gpu", "inferentia"]
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One way to serve ResNet-50."""
+
+    key: str
+    """Stable identifier used on the command line and in results (`c5-neo`, `local-cpu`)."""
+    label: str
+    """Human name, as the study wrote it (`c5 + Neo`)."""
+    backend: BackendName
+    """Which backend deploys it."""
+    instance_type: str
+    """SageMaker instance type, or `local` for this machine."""
+    accelerator: Accelerator
+    """What runs the model."""
+    runtime: Runtime
+    """`eager` (plain PyTorch) or `compiled` (Neo on SageMaker, ONNX Runtime locally)."""
+    neo_target: str | None = None
+    """SageMaker Neo target device (`ml_c5`), for compiled SageMaker configurations."""
+    study_label: str | None = None
+    """The row of the reference study's published table this configuration reproduces."""
+
+    @property
+    def compiled(self) -> bool:
+        return self.runtime == "compiled"
+
+    @property
+    def device(self) -> str:
+        """Where the model's tensors live: `cpu`, `cuda` or `inferentia`."""
+        if self.accelerator == "gpu":
+            return "cuda"
+        return self.accelerator
+
+
+STUDY_CONFIGURATIONS: tuple[Configuration, ...] = (
+    Configuration("c5", "c5", "sagemaker", "ml.c5.xlarge", "cpu", "eager", None, "c5"),
+    Configuration(
+        "c5-neo", "c5 + Neo", "sagemaker", "ml.c5.xlarge", "cpu", "compiled", "ml_c5", "c5 + Neo"
+    ),
+    Configuration("g4dn", "g4dn", "sagemaker", "ml.g4dn.xlarge", "gpu", "eager", None, "g4dn"),
+    Configuration(
+        "g4dn-neo",
+        "g4dn + Neo",
+        "sagemaker",
+        "ml.g4dn.xlarge",
+        "gpu",
+        "compiled",
+        "ml_g4dn",
+        "g4dn + Neo",
+    ),
+    Configuration(
+        "inf1", "inf1", "sagemaker", "ml.inf1.xlarge", "inferentia", "compiled", "ml_inf1", "inf1"
+    ),
+)
+
+LOCAL_CPU_CONFIGURATIONS: tuple[Configuration, ...] = (
+    Configuration("local-cpu", "local CPU", "local", "local", "cpu", "eager"),
+    Configuration("local-cpu-compiled", "local CPU compiled", "local", "local", "cpu", "compiled"),
+)
+
+LOCAL_GPU_CONFIGURATIONS: tuple[Configuration, ...] = (
+    Configuration("local-gpu", "local GPU", "local", "local", "gpu", "eager"),
+    Configuration("local-gpu-compiled", "local GPU compiled", "local", "local", "gpu", "compiled"),
+)
+
+
+def all_configurations(cuda: bool) -> tuple[Configuration, ...]:
+    """The study's five, the local CPU ones, and the local GPU ones when `cuda` is true."""
+    local = LOCAL_CPU_CONFIGURATIONS + (LOCAL_GPU_CONFIGURATIONS if cuda else ())
+    return STUDY_CONFIGURATIONS + local
+
+
+def get_configuration(key: str, cuda: bool = False) -> Configuration:
+    """Look a configuration up by key.
+
+    Raises:
+        UsageError: no configuration has that key (the message lists the known ones).
+    """
+    for config in all_configurations(cuda=True):
+        if config.key == key:
+            if config.accelerator == "gpu" and config.backend == "local" and not cuda:
+                raise UsageError(f"{key} needs CUDA, and this machine has no CUDA device")
+            return config
+    known = ", ".join(c.key for c in all_configurations(cuda))
+    raise UsageError(f"unknown configuration {key!r}; known: {known}")

@@ -1,0 +1,107 @@
+"""Values the load generator takes and gives: the spec of a run, its windows and its summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Arrival = Literal["constant", "poisson"]
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """How to load a target."""
+
+    concurrency: int = 16
+    """Closed loop: concurrent workers, each with one keep-alive connection.
+    Open loop: the most requests in flight at once (the worker pool)."""
+    duration_s: float = 60.0
+    """Measured duration (or the maximum, when `stability_pct` is set)."""
+    warmup_s: float = 5.0
+    """Unmeasured load before measuring starts."""
+    warmup_requests: int = 0
+    """Unmeasured requests before measuring starts (in addition to `warmup_s`)."""
+    rate: float | None = None
+    """Open loop: intended requests per second. None means closed loop."""
+    arrival: Arrival = "constant"
+    """Open loop: constant spacing or Poisson arrivals."""
+    timeout_s: float = 30.0
+    """Per-request timeout; a request past it counts as a `timeout` error."""
+    processes: int = 0
+    """Load-generator processes; 0 picks a number from `concurrency`."""
+    window_s: float = 1.0
+    """Length of the windows streamed while the run goes."""
+    stability_pct: float | None = None
+    """When set, stop early once throughput and p99 of the last 3 windows agree within this
+    percentage (after `min_duration_s` and `min_requests`); else run the full duration."""
+    stability_window_s: float = 5.0
+    """Length of a stability window."""
+    min_duration_s: float = 0.0
+    min_requests: int = 0
+
+    @property
+    def mode(self) -> Literal["closed", "open"]:
+        return "closed" if self.rate is None else "open"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Statistics of one measurement window (one second by default), streamed while running."""
+
+    index: int
+    elapsed_s: float
+    """End of the window, seconds since measuring started."""
+    requests: int
+    """Successful requests completed in the window."""
+    errors: Mapping[str, int]
+    """Failed requests in the window, by kind."""
+    tps: float
+    mean_ms: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    histogram: str = ""
+    """The window's latency HDR histogram, encoded (see `decode_histogram`)."""
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """The whole measured part of a run."""
+
+    mode: Literal["closed", "open"]
+    concurrency: int
+    rate: float | None
+    duration_s: float
+    """Measured seconds actually spent."""
+    requests: int
+    """Successful requests."""
+    errors: Mapping[str, int]
+    tps: float
+    """Successful requests per second over the measured duration."""
+    mean_ms: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    server_p50_ms: float | None
+    server_p99_ms: float | None
+    littles_law_residual_pct: float | None
+    """Closed loop: |concurrency - tps x mean latency| / concurrency, in percent."""
+    client_cpu_ms_per_request: float
+    """CPU the load generator spent per request: a saturated client shows here."""
+    late_requests: int = 0
+    """Open loop: requests that could not be sent at their intended time."""
+    stable: bool | None = None
+    """Whether the stability criterion was met (None when not asked for)."""
+    warmup_requests: int = 0
+    windows: tuple[Window, ...] = field(default_factory=tuple)
+    histogram: str = ""
+    """The whole run's latency HDR histogram, encoded."""
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())

@@ -1,0 +1,42 @@
+"""Where rnbench keeps files: per-user data, cache and state directories (platformdirs).
+
+`RNBENCH_HOME` moves all three under one folder (tests use it to stay out of the user's home).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "rnbench"
+
+
+def _base(kind: str) -> Path:
+    home = os.environ.get("RNBENCH_HOME")
+    if home:
+        path = Path(home) / kind
+    elif kind == "data":
+        path = Path(platformdirs.user_data_dir(APP))
+    elif kind == "cache":
+        path = Path(platformdirs.user_cache_dir(APP))
+    else:
+        path = Path(platformdirs.user_state_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path:
+    """Results database and settings."""
+    return _base("data")
+
+
+def cache_dir() -> Path:
+    """Generated artifacts: ONNX exports, TorchScript files, model archives."""
+    return _base("cache")
+
+
+def state_dir() -> Path:
+    """Records of running deployments (local server pids), so a crashed caller's can be found."""
+    return _base("state")

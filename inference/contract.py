@@ -1,0 +1,20 @@
+"""The SageMaker container contract the local server speaks, as plain constants.
+
+Kept free of torch so the load generator and the CLI can import it cheaply.
+"""
+
+PING_PATH = "/ping"
+INVOCATIONS_PATH = "/invocations"
+RUNTIME_PATH_TEMPLATE = "/endpoints/{name}/invocations"
+"""SageMaker Runtime's own path, so boto3's `sagemaker-runtime` client works with `endpoint_url`."""
+
+IMAGE_CONTENT_TYPES = ("application/x-image", "image/jpeg", "image/png")
+SERVER_TIME_HEADER = "X-Rnbench-Inference-Ms"
+"""Response header: the server's own decode + preprocess + inference time for the request, in ms."""
+MODEL_TIME_HEADER = "X-Rnbench-Model-Ms"
+"""Response header: the model's forward pass alone, in ms."""
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""Larger request bodies are refused with 413."""
+MAX_IMAGE_PIXELS = 40_000_000
+"""Larger decoded images are refused with 400 (decompression bombs)."""

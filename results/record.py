@@ -1,0 +1,67 @@
+"""The result of one benchmark run, as stored and exported: one flat, frozen record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One measured run. Cost fields are None when the configuration has no price."""
+
+    run_id: str
+    started_at: str
+    """ISO 8601, UTC."""
+    config: str
+    backend: str
+    instance_type: str
+    runtime: str
+    compiled: bool
+    device: str
+    weights: str
+    """`pretrained` or `random` (random weights: same compute cost, meaningless predictions)."""
+    mode: str
+    """`closed` or `open`."""
+    concurrency: int
+    warmup: str
+    """What warmed the endpoint up, e.g. `5s` or `100 requests`."""
+    duration_s: float
+    requests: int
+    errors: int
+    tps: float
+    mean_ms: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    server_p50_ms: float | None
+    littles_law_residual_pct: float | None
+    usd_per_hour: float | None
+    price_source: str
+    tps_per_usd_hour: float | None
+    usd_per_1m: float | None
+    inferences_per_usd: float | None
+    transactions_per_hour: float
+    rnbench_version: str
+    torch_version: str
+    status: str = "ok"
+    """`ok`, `failed` or `running` (a run interrupted before it finished stays `running`)."""
+    rate: float | None = None
+    server_p99_ms: float | None = None
+    errors_by_kind: str = ""
+    """JSON object of error kind to count."""
+    client_cpu_ms_per_request: float | None = None
+    late_requests: int = 0
+    stable: bool | None = None
+    region: str = ""
+    neo_target: str = ""
+    max_prob_deviation: float | None = None
+    """Largest difference of output probabilities against eager on fixed inputs (compiled)."""
+    sweep_id: str = ""
+    """Runs of one sweep share it."""
+    note: str = ""
+
+
+RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
+"""Column order of the store and of CSV exports."""
