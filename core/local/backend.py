@@ -1,0 +1,218 @@
+"""The local backend: each configuration is an inference server process on 127.0.0.1.
+
+Deploying starts `python -m rnbench.inference.server` in its own session (it outlives the caller,
+and is found again through its record), waits for its ready file and `/ping`. The server loads
+ResNet-50 and, for the compiled runtime, builds or reuses the ONNX export in the user cache.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+from rnbench.core.backend import Deployment, Progress, State, Status, no_progress
+from rnbench.core.configs import Configuration
+from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
+from rnbench.core.local import processes
+from rnbench.core.local.processes import ServerRecord
+from rnbench.core.targets import HttpTarget, Reply
+from rnbench.inference.contract import PING_PATH
+
+HOST = "127.0.0.1"
+
+
+class LocalBackend:
+    """Serves configurations whose backend is `local` from server processes on this machine."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        cuda: bool = False,
+        weights: Path | None = None,
+        start_timeout_s: float = 600.0,
+    ) -> None:
+        self._cuda = cuda
+        self._weights = weights
+        self._start_timeout_s = start_timeout_s
+
+    def unavailable_reason(self, config: Configuration) -> str | None:
+        if config.backend != "local":
+            return f"{config.key} is not a local configuration"
+        if config.device == "cuda" and not self._cuda:
+            return "needs CUDA, and this machine has no CUDA device"
+        return None
+
+    def _check(self, config: Configuration) -> None:
+        reason = self.unavailable_reason(config)
+        if reason is not None:
+            raise BackendUnavailable(f"{config.key}: {reason}")
+
+    def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
+        """Build the ONNX export the compiled runtime serves (cached; quick when present)."""
+        self._check(config)
+        if not config.compiled:
+            progress(f"{config.key} runs eager PyTorch: nothing to compile")
+            return
+        progress(f"{config.key}: exporting ResNet-50 to ONNX (cached after the first time)")
+        command = [sys.executable, "-m", "rnbench.inference.compile", "--device", config.device]
+        if self._weights is not None:
+            command += ["--weights", str(self._weights)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            raise DeployError(f"{config.key}: compile failed: {_last_line(result.stderr)}")
+        progress(f"{config.key}: {_last_line(result.stdout) or 'compiled'}")
+
+    def deploy(self, config: Configuration, progress: Progress = no_progress) -> Deployment:
+        self._check(config)
+        existing = self.describe(config)
+        if existing.deployment is not None:
+            progress(f"{config.key} is already in service")
+            return existing.deployment
+        token = uuid.uuid4().hex[:12]
+        run_dir = processes.records_dir()
+        ready_file = run_dir / f"{config.key}-{token}.ready.json"
+        log_file = run_dir / f"{config.key}-{token}.log"
+        command = [
+            sys.executable,
+            "-m",
+            processes.SERVER_MODULE,
+            "--runtime",
+            config.runtime,
+            "--device",
+            config.device,
+            "--host",
+            HOST,
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready_file),
+        ]
+        if self._weights is not None:
+            command += ["--weights", str(self._weights)]
+        progress(f"{config.key}: starting the inference server ({config.runtime}, {config.device})")
+        with open(log_file, "wb") as log:
+            process = psutil.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        started = last_report = time.monotonic()
+        deadline = started + self._start_timeout_s
+        while not ready_file.exists():
+            if process.poll() is not None:
+                reason = _last_line(log_file.read_text(errors="replace")) or "no output"
+                raise DeployError(f"{config.key}: the server exited while starting: {reason}")
+            if time.monotonic() > deadline:
+                process.kill()
+                raise DeployError(
+                    f"{config.key}: the server did not start within "
+                    f"{self._start_timeout_s:.0f} s (log: {log_file})"
+                )
+            if time.monotonic() - last_report >= 2.0:
+                last_report = time.monotonic()
+                progress(f"{config.key}: loading the model ({last_report - started:.0f} s)")
+            time.sleep(0.1)
+        info = json.loads(ready_file.read_text())
+        record = ServerRecord(
+            config_key=config.key,
+            pid=process.pid,
+            host=str(info.get("host", HOST)),
+            port=int(info["port"]),
+            ready_file=str(ready_file),
+            log_file=str(log_file),
+            created_at=time.time(),
+            info={k: str(v) for k, v in info.items() if k not in ("host", "port")},
+        )
+        processes.save(record)
+        if not _ping(record.host, record.port):
+            processes.stop(record)
+            processes.forget(config.key)
+            raise DeployError(f"{config.key}: the server started but does not answer {PING_PATH}")
+        progress(
+            f"{config.key} is in service on {record.host}:{record.port} "
+            f"(weights: {record.info.get('weights', '?')})"
+        )
+        return _deployment(record)
+
+    def describe(self, config: Configuration) -> Status:
+        reason = self.unavailable_reason(config)
+        if reason is not None:
+            return Status(config.key, State.UNAVAILABLE, reason)
+        record = processes.load(config.key)
+        if record is None:
+            return Status(config.key, State.NOT_DEPLOYED)
+        if not processes.is_alive(record):
+            processes.forget(config.key)
+            return Status(config.key, State.NOT_DEPLOYED, "the server process had exited")
+        return Status(config.key, State.IN_SERVICE, deployment=_deployment(record))
+
+    def invoke(self, config: Configuration, body: bytes) -> Reply:
+        status = self.describe(config)
+        if status.deployment is None:
+            raise NotDeployedError(f"{config.key} is not deployed")
+        invoker = status.deployment.target.open(timeout_s=60.0)
+        try:
+            return invoker.invoke(body)
+        finally:
+            invoker.close()
+
+    def teardown(self, config: Configuration, progress: Progress = no_progress) -> bool:
+        record = processes.load(config.key)
+        if record is None:
+            return False
+        progress(f"{config.key}: stopping server pid {record.pid}")
+        stopped = processes.stop(record)
+        processes.forget(config.key)
+        Path(record.ready_file).unlink(missing_ok=True)
+        if stopped:
+            progress(f"{config.key} torn down")
+        return stopped
+
+    def owned(self) -> list[Deployment]:
+        alive = []
+        for record in processes.all_records():
+            if processes.is_alive(record):
+                alive.append(_deployment(record))
+            else:
+                processes.forget(record.config_key)
+        return alive
+
+
+def _deployment(record: ServerRecord) -> Deployment:
+    return Deployment(
+        config_key=record.config_key,
+        backend="local",
+        resource_id=f"pid {record.pid} on {record.host}:{record.port}",
+        target=HttpTarget(record.host, record.port),
+        created_at=record.created_at,
+        instance_type="local",
+        details=dict(record.info),
+    )
+
+
+def _ping(host: str, port: int, timeout_s: float = 5.0) -> bool:
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+        conn.request("GET", PING_PATH)
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

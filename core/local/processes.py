@@ -1,0 +1,127 @@
+"""Records of local server processes, kept on disk so they outlive the process that started them.
+
+A crashed CLI or TUI leaves its servers running; the next one finds them here, checks they are
+still rnbench's (the command line must name the inference server and this record's ready file,
+so a recycled pid is never signalled), and can stop them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from rnbench.core.paths import state_dir
+
+SERVER_MODULE = "rnbench.inference.server"
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """A local inference server rnbench started."""
+
+    config_key: str
+    pid: int
+    host: str
+    port: int
+    ready_file: str
+    """The file the server wrote when it was ready; also its ownership mark on its command line."""
+    log_file: str
+    created_at: float
+    info: dict[str, str]
+    """What the server reported when ready: runtime, device, weights, torch_version, ..."""
+
+
+def records_dir() -> Path:
+    path = state_dir() / "local"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def record_path(config_key: str) -> Path:
+    return records_dir() / f"{config_key}.json"
+
+
+def save(record: ServerRecord) -> None:
+    path = record_path(record.config_key)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(record), indent=2))
+    os.replace(tmp, path)
+
+
+def load(config_key: str) -> ServerRecord | None:
+    """The record for `config_key`, or None when there is none or it is unreadable."""
+    path = record_path(config_key)
+    try:
+        data = json.loads(path.read_text())
+        return ServerRecord(**data)
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+
+
+def forget(config_key: str) -> None:
+    record_path(config_key).unlink(missing_ok=True)
+
+
+def all_records() -> list[ServerRecord]:
+    found = []
+    for path in sorted(records_dir().glob("*.json")):
+        record = load(path.stem)
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def owned_process(pid: int, ready_file: str) -> psutil.Process | None:
+    """The process `pid` if it is still the rnbench server that owns `ready_file`."""
+    try:
+        process = psutil.Process(pid)
+        cmdline = process.cmdline()
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    if SERVER_MODULE in cmdline and ready_file in cmdline:
+        return process
+    return None
+
+
+def is_alive(record: ServerRecord) -> bool:
+    return owned_process(record.pid, record.ready_file) is not None
+
+
+def stop(record: ServerRecord, grace_s: float = 10.0) -> bool:
+    """Stop the server (SIGTERM, then SIGKILL after `grace_s`); True if it was running."""
+    process = owned_process(record.pid, record.ready_file)
+    if process is None:
+        return False
+    try:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace_s)
+        except psutil.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    except psutil.NoSuchProcess:
+        pass
+    return True
+
+
+def wait_for_file(path: Path, process: psutil.Popen, timeout_s: float, tick: float = 0.1) -> bool:
+    """Wait until `path` exists; False if `process` exits first or the time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        if process.poll() is not None:
+            return path.exists()
+        time.sleep(tick)
+    return False
