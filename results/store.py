@@ -1,0 +1,279 @@
+"""The results database: every run and its per-second windows, in SQLite under the data directory.
+
+Runs are written as they go: `begin_run` inserts a `running` row, each window is committed as it
+arrives (a crash loses at most the last one), and `finish_run` replaces the row with the result.
+The `runs` table has one column per `RunRecord` field; a field added to `RunRecord` later (it must
+have a default) becomes a column on the next open (ALTER TABLE ADD COLUMN). `user_version` holds
+the schema version. One connection is shared by all threads, behind a lock.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+import types
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import MISSING, dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rnbench.core.errors import RnbenchError, UsageError
+from rnbench.core.paths import data_dir
+from rnbench.results.record import RUN_COLUMNS, RunRecord
+
+SCHEMA_VERSION = 1
+"""Bumped when a change needs more than adding `runs` columns."""
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    """One stored measurement window of a run (one second by default)."""
+
+    index: int
+    elapsed_s: float
+    """End of the window, seconds since measuring started."""
+    requests: int
+    """Successful requests completed in the window."""
+    errors: int
+    """Failed requests in the window, all kinds together."""
+    tps: float
+    mean_ms: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+WINDOW_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(WindowRow))
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id that sorts by start time: UTC timestamp to the millisecond, then random hex."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
+
+
+def _base_type(annotation: Any) -> type:
+    """`float | None` -> float."""
+    if isinstance(annotation, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return typing.cast(type, args[0])
+    return typing.cast(type, annotation)
+
+
+_HINTS = typing.get_type_hints(RunRecord)
+_TYPES: dict[str, type] = {name: _base_type(_HINTS[name]) for name in RUN_COLUMNS}
+_SQL_TYPE = {str: "TEXT", int: "INTEGER", bool: "INTEGER", float: "REAL"}
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(RunRecord) if f.default is not MISSING
+}
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def _from_sql(name: str, value: Any) -> Any:
+    if value is None:
+        return _DEFAULTS.get(name)
+    kind = _TYPES[name]
+    if kind is bool:
+        return bool(value)
+    return kind(value)
+
+
+class RunStore:
+    """Runs and their windows in one SQLite file (default `data_dir()/runs.sqlite3`)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        """Open (and create or upgrade) the database.
+
+        Raises:
+            UsageError: the file cannot be opened, is not an rnbench database, or is corrupt.
+        """
+        self.path = path if path is not None else data_dir() / "runs.sqlite3"
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as e:
+            raise UsageError(f"cannot open results database {self.path}: {e}") from None
+        try:
+            self._open()
+        except sqlite3.Error as e:
+            self._db.close()
+            raise UsageError(f"results database {self.path} is unreadable: {e}") from None
+        except UsageError:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        db = self._db
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UsageError(
+                f"results database {self.path} was written by a newer rnbench "
+                f"(schema {version}, this one reads {SCHEMA_VERSION})"
+            )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=5000")
+        columns = ", ".join(f"{_q(n)} {_SQL_TYPE[_TYPES[n]]}" for n in RUN_COLUMNS if n != "run_id")
+        with self._transaction():
+            db.execute(f"CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, {columns})")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS windows ("
+                " run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,"
+                ' "index" INTEGER NOT NULL, elapsed_s REAL, requests INTEGER, errors INTEGER,'
+                " tps REAL, mean_ms REAL, p50_ms REAL, p90_ms REAL, p95_ms REAL, p99_ms REAL,"
+                ' max_ms REAL, PRIMARY KEY (run_id, "index"))'
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at)")
+            present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+            for name in RUN_COLUMNS:
+                if name not in present:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {_q(name)} {_SQL_TYPE[_TYPES[name]]}")
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextmanager
+    def _locked(self, what: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.IntegrityError as e:
+                raise UsageError(f"cannot {what}: {e}") from None
+            except sqlite3.Error as e:
+                raise RnbenchError(f"results database {self.path}: cannot {what}: {e}") from None
+
+    def _write_run(self, record: RunRecord, verb: str) -> None:
+        values = [getattr(record, n) for n in RUN_COLUMNS]
+        marks = ", ".join("?" for _ in RUN_COLUMNS)
+        names = ", ".join(_q(n) for n in RUN_COLUMNS)
+        with self._locked(f"store run {record.run_id}") as db:
+            db.execute(f"{verb} INTO runs ({names}) VALUES ({marks})", values)
+
+    def begin_run(self, record: RunRecord) -> None:
+        """Insert a run as it starts (stored with status `running`).
+
+        Raises:
+            UsageError: a run with this id exists.
+            RnbenchError: the database cannot be written.
+        """
+        if record.status != "running":
+            record = replace(record, status="running")
+        self._write_run(record, "INSERT")
+
+    def add_window(self, run_id: str, window: WindowRow) -> None:
+        """Store one window of a run, committed at once.
+
+        Raises:
+            UsageError: no run has this id.
+            RnbenchError: the database cannot be written.
+        """
+        values = [run_id, *(getattr(window, n) for n in WINDOW_COLUMNS)]
+        names = ", ".join(["run_id", *(_q(n) for n in WINDOW_COLUMNS)])
+        marks = ", ".join("?" for _ in values)
+        with self._locked(f"store a window of run {run_id}") as db:
+            db.execute(f"INSERT OR REPLACE INTO windows ({names}) VALUES ({marks})", values)
+
+    def finish_run(self, record: RunRecord) -> None:
+        """Replace a run's row with its final record (its windows stay).
+
+        Raises:
+            RnbenchError: the database cannot be written.
+        """
+        names = ", ".join(_q(n) for n in RUN_COLUMNS if n != "run_id")
+        sets = ", ".join(f"{_q(n)} = ?" for n in RUN_COLUMNS if n != "run_id")
+        values = [getattr(record, n) for n in RUN_COLUMNS if n != "run_id"]
+        with self._locked(f"store run {record.run_id}") as db:
+            cursor = db.execute(
+                f"UPDATE runs SET {sets} WHERE run_id = ?", [*values, record.run_id]
+            )
+            if cursor.rowcount == 0:
+                marks = ", ".join("?" for _ in RUN_COLUMNS)
+                db.execute(
+                    f"INSERT INTO runs (run_id, {names}) VALUES ({marks})",
+                    [record.run_id, *values],
+                )
+
+    def _record(self, row: sqlite3.Row | tuple[Any, ...]) -> RunRecord:
+        return RunRecord(**{n: _from_sql(n, v) for n, v in zip(RUN_COLUMNS, row, strict=True)})
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Stored runs, newest first; at most `limit` of them.
+
+        Raises:
+            RnbenchError: the database cannot be read.
+        """
+        names = ", ".join(_q(n) for n in RUN_COLUMNS)
+        sql = f"SELECT {names} FROM runs ORDER BY started_at DESC, run_id DESC"
+        params: list[Any] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, limit))
+        with self._locked("read runs") as db:
+            rows = db.execute(sql, params).fetchall()
+        return [self._record(r) for r in rows]
+
+    def get(self, run_id: str) -> RunRecord:
+        """One run by id.
+
+        Raises:
+            UsageError: no run has this id.
+            RnbenchError: the database cannot be read.
+        """
+        names = ", ".join(_q(n) for n in RUN_COLUMNS)
+        with self._locked(f"read run {run_id}") as db:
+            row = db.execute(f"SELECT {names} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no stored run has id {run_id!r}")
+        return self._record(row)
+
+    def windows(self, run_id: str) -> list[WindowRow]:
+        """A run's windows in order (empty for a run without any).
+
+        Raises:
+            RnbenchError: the database cannot be read.
+        """
+        names = ", ".join(_q(n) for n in WINDOW_COLUMNS)
+        sql = f'SELECT {names} FROM windows WHERE run_id = ? ORDER BY "index"'
+        with self._locked(f"read windows of run {run_id}") as db:
+            rows = db.execute(sql, (run_id,)).fetchall()
+        return [WindowRow(*row) for row in rows]
+
+    def delete(self, run_id: str) -> None:
+        """Delete a run and its windows.
+
+        Raises:
+            UsageError: no run has this id.
+            RnbenchError: the database cannot be written.
+        """
+        with self._locked(f"delete run {run_id}") as db:
+            cursor = db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+        if cursor.rowcount == 0:
+            raise UsageError(f"no stored run has id {run_id!r}")
+
+    def close(self) -> None:
+        """Close the database; the store cannot be used afterwards."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
