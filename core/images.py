@@ -1,0 +1,50 @@
+"""The request image: the study's JPEG by default, or the user's own, checked before any load."""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+from pathlib import Path
+
+from rnbench.core.errors import UsageError
+from rnbench.inference.contract import MAX_BODY_BYTES, MAX_IMAGE_PIXELS
+
+DEFAULT_IMAGE_NAME = "doggo.jpg"
+
+
+def default_image() -> bytes:
+    """The reference study's request image (224x224 JPEG, 20 KB; license beside it)."""
+    return resources.files("rnbench.core").joinpath("data", DEFAULT_IMAGE_NAME).read_bytes()
+
+
+def read_image(path: Path) -> bytes:
+    """Read and check a request image, so a bad file fails at once rather than as 16 x N errors.
+
+    Raises:
+        UsageError: unreadable file, not a JPEG/PNG image, corrupt, or too large.
+    """
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from exc
+    check_image(body, str(path))
+    return body
+
+
+def check_image(body: bytes, name: str = "image") -> None:
+    """Raises UsageError unless `body` is a complete JPEG or PNG the server will accept."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(body) > MAX_BODY_BYTES:
+        raise UsageError(f"{name} is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        with Image.open(io.BytesIO(body)) as image:
+            if image.format not in ("JPEG", "PNG"):
+                raise UsageError(f"{name} is {image.format}, not a JPEG or PNG image")
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise UsageError(f"{name} is {image.width}x{image.height}: too many pixels")
+            image.load()
+    except UnidentifiedImageError as exc:
+        raise UsageError(f"{name} is not an image rnbench can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UsageError(f"{name} is corrupt: {exc}") from exc

@@ -1,0 +1,265 @@
+"""The CLI's commands: each takes the parsed arguments and returns the exit status.
+
+They only call the engine and print; anything that can fail raises RnbenchError, which `cli.main`
+turns into one line and an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rnbench.core.assembly import AwsOptions, build_engine
+from rnbench.core.backend import State
+from rnbench.core.configs import Configuration
+from rnbench.core.engine import Engine, TestSnapshot
+from rnbench.core.errors import RnbenchError, UsageError
+from rnbench.core.images import default_image, read_image
+from rnbench.core.loadgen.types import LoadSpec
+from rnbench.results.record import RunRecord
+from rnbench.tui.cli_output import money, num, progress_line, runs_table, say, table
+
+LITTLE_LIMIT_PCT = 5.0
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    aws = AwsOptions(
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        role=getattr(args, "role", None),
+        bucket=getattr(args, "bucket", None),
+    )
+    return build_engine(aws, weights=args.weights)
+
+
+def cmd_configs(args: argparse.Namespace) -> int:
+    from rnbench.results.seed import published_rows
+
+    engine = _engine(args)
+    published = {row.label: row for row in published_rows()}
+    rows = []
+    for config in engine.configurations():
+        status = engine.status(config)
+        state = status.state.value + (f": {status.reason}" if status.reason else "")
+        study = published.get(config.study_label or "")
+        price = engine.price(config)
+        rows.append(
+            [
+                config.key,
+                config.label,
+                config.backend,
+                config.instance_type,
+                config.runtime,
+                money(price.usd_per_hour, 3) if price else "",
+                num(study.tps) if study else "",
+                state,
+            ]
+        )
+    headers = ("key", "label", "backend", "instance", "runtime", "$/h", "study TPS", "state")
+    print(table(headers, rows))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    command = [sys.executable, "-m", "rnbench.inference.server", "--runtime", args.runtime]
+    command += ["--device", args.device, "--host", args.host, "--port", str(args.port)]
+    if args.weights is not None:
+        command += ["--weights", str(args.weights)]
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    engine.compile(engine.configuration(args.config), say)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    deployment = engine.deploy(engine.configuration(args.config), say)
+    print(f"{deployment.config_key}: in service ({deployment.resource_id})")
+    _note_weights(deployment.details.get("weights"))
+    return 0
+
+
+def _specs(args: argparse.Namespace) -> list[LoadSpec]:
+    common = dict(
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        timeout_s=args.timeout,
+        stability_pct=args.stability,
+    )
+    concurrency = args.concurrency
+    if args.rate:
+        inflight = max(concurrency)
+        return [
+            LoadSpec(concurrency=inflight, rate=r, arrival=args.arrival, **common)  # type: ignore[arg-type]
+            for r in args.rate
+        ]
+    return [LoadSpec(concurrency=c, **common) for c in concurrency]  # type: ignore[arg-type]
+
+
+def _image(args: argparse.Namespace) -> bytes:
+    return read_image(args.image) if args.image is not None else default_image()
+
+
+def _test(engine: Engine, config: Configuration, args: argparse.Namespace) -> list[RunRecord]:
+    from rnbench.tui.cli import new_sweep_id
+
+    body = _image(args)
+    specs = _specs(args)
+    sweep_id = new_sweep_id() if len(specs) > 1 else ""
+    records = []
+    for spec in specs:
+        load = f"{spec.rate:g} req/s open loop" if spec.rate else f"{spec.concurrency} clients"
+        say(
+            f"{config.key}: testing with {load} for {spec.duration_s:g} s "
+            f"after {spec.warmup_s:g} s warm-up"
+        )
+        records.append(engine.run_test(config, spec, body, _ProgressPrinter(), sweep_id=sweep_id))
+    print(runs_table(records))
+    for record in records:
+        _notes(record)
+    if len(records) > 1:
+        from rnbench.tui.cli_sweep import print_curve
+
+        print_curve(records)
+    return records
+
+
+class _ProgressPrinter:
+    """Prints a test's progress line when it changes (once a second while measuring)."""
+
+    def __init__(self) -> None:
+        self._last = ""
+
+    def __call__(self, snapshot: TestSnapshot) -> None:
+        line = progress_line(snapshot)
+        if line != self._last:
+            say(line)
+            self._last = line
+
+
+def _notes(record: RunRecord) -> None:
+    residual = record.littles_law_residual_pct
+    if residual is not None and residual > LITTLE_LIMIT_PCT:
+        say(
+            f"warning: {record.config} at {record.concurrency} clients: Little's law is off by "
+            f"{residual:.1f} % (> {LITTLE_LIMIT_PCT:g} %): the measurement is suspect"
+        )
+    if record.late_requests:
+        say(
+            f"note: {record.late_requests} requests could not be sent on time "
+            "(their queueing is counted in the latencies)"
+        )
+    if record.stable is False:
+        say("note: the run did not reach the stability criterion before its maximum duration")
+    if record.usd_per_hour is None:
+        say(
+            f"note: {record.config} has no price, so cost columns are empty "
+            "(set one in prices.toml)"
+        )
+    _note_weights(record.weights)
+
+
+def _note_weights(weights: str | None) -> None:
+    if weights == "random":
+        say(
+            "note: weights=random: no pretrained ResNet-50 weights were found (torch hub cache or "
+            "--weights); timing is the same, predictions are meaningless"
+        )
+
+
+def _exit_status(records: list[RunRecord]) -> int:
+    return 0 if all(r.status == "ok" and r.requests > 0 for r in records) else 1
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    config = engine.configuration(args.config)
+    return _exit_status(_test(engine, config, args))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    config = engine.configuration(args.config)
+    body = _image(args)  # a bad image fails before anything is deployed
+    del body
+    deployed_here = engine.status(config).state is not State.IN_SERVICE
+    engine.deploy(config, say)
+    try:
+        records = _test(engine, config, args)
+    finally:
+        if deployed_here and not args.keep:
+            engine.teardown(config, say)
+        elif deployed_here:
+            say(
+                f"{config.key} is still deployed (--keep): `rnbench teardown {config.key}` "
+                "when done"
+            )
+    return _exit_status(records)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to tear down without confirmation: pass --yes")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if args.all:
+        owned = engine.owned()
+        if not owned:
+            print("nothing to tear down: rnbench owns no deployment")
+            return 0
+        names = ", ".join(f"{d.config_key} ({d.resource_id})" for d in owned)
+        if not args.yes and not _confirm(f"delete {names}?"):
+            print("nothing deleted")
+            return 0
+        done = engine.teardown_all(say)
+        print(f"torn down: {', '.join(done) or 'nothing'}")
+        return 0
+    config = engine.configuration(args.config)
+    status = engine.status(config)
+    if status.deployment is None:
+        print(f"{config.key} is not deployed")
+        return 0
+    if not args.yes and not _confirm(f"delete {config.key} ({status.deployment.resource_id})?"):
+        print("nothing deleted")
+        return 0
+    engine.teardown(config, say)
+    print(f"{config.key} torn down")
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    records = engine.runs(args.limit)
+    if not records:
+        print("no runs yet: try `rnbench run local-cpu --duration 20`")
+        return 0
+    print(runs_table(records))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    path: Path = args.csv
+    rows = engine.export(path)
+    print(f"wrote {rows} runs to {path}")
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from rnbench.tui.cli_sweep import print_recommendation
+
+    engine = _engine(args)
+    return print_recommendation(engine.runs(), args.p99, args.tps)
+
+
+__all__ = ["RnbenchError"]
