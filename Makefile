@@ -25,7 +25,6 @@ check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) tests/benchmarks/bench_local.py
