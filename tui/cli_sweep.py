@@ -42,21 +42,27 @@ def print_curve(records: Sequence[RunRecord], width: int = 80, height: int = 18)
 
 
 def print_recommendation(records: Sequence[RunRecord], p99_ms: float, tps: float) -> int:
-    """Print the cheapest measured configuration meeting the SLO; 1 when none does."""
+    """Print the cheapest measured configuration meeting the SLO and the runs that qualify;
+    1 when none does."""
     from rnbench.results.analysis import recommend
 
-    choice = recommend(records, p99_ms=p99_ms, tps=tps)
-    if choice is None:
-        print(
-            f"no measured configuration with a price meets p99 <= {p99_ms:g} ms "
-            "without errors; measure more configurations or relax the SLO"
-        )
+    result = recommend(records, p99_ms=p99_ms, tps=tps)
+    print(result.explanation)
+    if result.best is None:
         return 1
-    print(
-        f"{choice.config}: {choice.instances} x {choice.instance_type} "
-        f"(measured {num(choice.tps_per_instance)} TPS at p99 {num(choice.p99_ms)} ms each; "
-        f"assumes throughput scales with instance count)\n"
-        f"  {money(choice.usd_per_hour)} per hour, {money(choice.usd_per_1m)} per 1M inferences, "
-        f"{money(choice.usd_per_month, 0)} per month"
-    )
+    rows = [
+        [
+            c.config,
+            str(c.instances),
+            num(c.run.tps),
+            num(c.run.p99_ms),
+            money(c.usd_per_hour),
+            money(c.usd_per_1m),
+            money(c.usd_per_month, 0),
+        ]
+        for c in result.candidates
+    ]
+    print()
+    print(table(("config", "instances", "TPS each", "p99 ms", "$/h", "$ per 1M", "$/month"), rows))
+    print("assumes throughput scales linearly with instance count, p99 as measured per instance")
     return 0
