@@ -27,7 +27,9 @@ class RunRecord:
     """What warmed the endpoint up, e.g. `5s` or `100 requests`."""
     duration_s: float
     requests: int
+    """Successful requests in the measured duration (warm-up excluded)."""
     errors: int
+    """Failed requests in the measured duration, all kinds (see `errors_by_kind`)."""
     tps: float
     mean_ms: float
     p50_ms: float
