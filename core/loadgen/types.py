@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rnbench.core.errors import RnbenchError
+
 Arrival = Literal["constant", "poisson"]
+
+
+class LoadError(RnbenchError):
+    """A load run failed: a load process crashed, or nothing could be measured."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,11 @@ class LoadSpec:
     stability_window_s: float = 5.0
     """Length of a stability window."""
     min_duration_s: float = 0.0
+    """Stability: measure at least this long before stopping early."""
     min_requests: int = 0
+    """Stability: measure at least this many successful requests before stopping early."""
+    seed: int = 1
+    """Open loop with Poisson arrivals: seed of the arrival times (runs are reproducible)."""
 
     @property
     def mode(self) -> Literal["closed", "open"]:
@@ -65,6 +75,8 @@ class Window:
     max_ms: float
     histogram: str = ""
     """The window's latency HDR histogram, encoded (see `decode_histogram`)."""
+    late_requests: int = 0
+    """Open loop: requests in the window that left later than their intended time."""
 
 
 @dataclass(frozen=True)

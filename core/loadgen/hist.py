@@ -1,0 +1,85 @@
+"""HDR histogram helpers shared by the load processes, the parent and the front ends.
+
+Latencies are recorded in microseconds, from 1 us up to a ceiling derived from the spec, with 3
+significant digits (0.1 % resolution). A histogram's memory depends on its range, never on how
+many values it holds, which is what keeps a long run's memory flat. Histograms cross process
+boundaries encoded (compressed, base64) and are merged with `add`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hdrh.histogram import HdrHistogram
+
+from rnbench.core.errors import RnbenchError
+
+SIGNIFICANT_FIGURES = 3
+LOWEST_US = 1
+
+
+def new_histogram(highest_us: int) -> HdrHistogram:
+    """An empty latency histogram (microseconds) able to hold values up to `highest_us`."""
+    return HdrHistogram(LOWEST_US, max(highest_us, 2 * LOWEST_US), SIGNIFICANT_FIGURES)
+
+
+def record_us(histogram: HdrHistogram, value_us: int) -> None:
+    """Record one value, clamped into the histogram's range (never silently dropped)."""
+    if value_us < LOWEST_US:
+        value_us = LOWEST_US
+    elif value_us > histogram.highest_trackable_value:
+        value_us = histogram.highest_trackable_value
+    histogram.record_value(value_us)
+
+
+def encode_histogram(histogram: HdrHistogram) -> str:
+    """The histogram as a compact ASCII string (HdrHistogram's standard encoding)."""
+    encoded: bytes = histogram.encode()
+    return encoded.decode("ascii")
+
+
+def decode_histogram(encoded: str) -> HdrHistogram:
+    """A histogram from `encode_histogram` output (or a `Window`/`LoadSummary` field).
+
+    Raises RnbenchError when the text is not an encoded histogram.
+    """
+    try:
+        return HdrHistogram.decode(encoded.encode("ascii"))
+    except Exception as exc:  # hdrh raises several unrelated types on bad input
+        raise RnbenchError(f"not an encoded latency histogram: {exc}") from exc
+
+
+def latency_buckets(encoded: str, buckets: int = 30) -> list[tuple[float, int]]:
+    """Counts in `buckets` logarithmic latency buckets, as (upper bound in ms, count), for a plot.
+
+    The buckets span the recorded minimum to maximum; an empty histogram gives an empty list.
+    Raises RnbenchError when `encoded` is not an encoded histogram or `buckets` < 1.
+    """
+    if buckets < 1:
+        raise RnbenchError(f"buckets must be at least 1, not {buckets}")
+    histogram = decode_histogram(encoded)
+    if histogram.get_total_count() == 0:
+        return []
+    low = max(histogram.get_min_value(), LOWEST_US)
+    high = max(histogram.get_max_value(), low + 1)
+    ratio = (high / low) ** (1.0 / buckets)
+    bounds = [low * ratio ** (i + 1) for i in range(buckets)]
+    bounds[-1] = high
+    counts = [0] * buckets
+    for item in histogram.get_recorded_iterator():
+        value = histogram.get_highest_equivalent_value(item.value_iterated_to)
+        index = 0 if value <= low else min(buckets - 1, int(math.log(value / low, ratio)))
+        while index < buckets - 1 and value > bounds[index]:
+            index += 1
+        counts[index] += item.count_at_value_iterated_to
+    return [(bound / 1000.0, count) for bound, count in zip(bounds, counts, strict=True)]
+
+
+def stats_ms(histogram: HdrHistogram) -> tuple[float, float, float, float, float]:
+    """p50, p90, p95, p99 and max of a histogram, in milliseconds (zeros when empty)."""
+    if histogram.get_total_count() == 0:
+        return (0.0, 0.0, 0.0, 0.0, 0.0)
+    p50, p90, p95, p99 = (
+        histogram.get_value_at_percentile(p) / 1000.0 for p in (50.0, 90.0, 95.0, 99.0)
+    )
+    return (p50, p90, p95, p99, histogram.get_max_value() / 1000.0)

@@ -1,0 +1,146 @@
+"""A deterministic HTTP test server for the load generator's tests.
+
+It speaks `POST /invocations` over HTTP/1.1 keep-alive (asyncio, in a thread of the test
+process, on 127.0.0.1:0) with a fixed service time, a known concurrency limit (a semaphore:
+requests past it queue), an optional periodic stall (requests arriving during a stall wait for
+its end), and optional error injection (every k-th request answered 503, or its connection
+dropped). It reports the service time in the local server's header, like the real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+
+from rnbench.core.targets import HttpTarget
+from rnbench.inference.contract import INVOCATIONS_PATH, SERVER_TIME_HEADER
+
+_BODY = b'{"top5": []}'
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What the fake server does with each request."""
+
+    service_s: float = 0.05
+    """Time spent serving one request (0: answer at once)."""
+    limit: int = 64
+    """Requests served at once; more wait in a queue."""
+    stall_every_s: float | None = None
+    """Period of stalls, from the server's start."""
+    stall_s: float = 1.0
+    """Length of each stall: requests arriving in it wait for its end."""
+    error_every: int = 0
+    """Answer every k-th request with 503 (0: never)."""
+    drop_every: int = 0
+    """Drop the connection of every k-th request without answering (0: never)."""
+
+
+class FakeServer:
+    """Context manager: `with FakeServer(Behaviour(...)) as server: server.target`."""
+
+    def __init__(self, behaviour: Behaviour | None = None) -> None:
+        self.behaviour = behaviour or Behaviour()
+        self.requests = 0
+        self.peak_in_service = 0
+        self._in_service = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._origin = time.monotonic()
+        self.port = 0
+
+    @property
+    def target(self) -> HttpTarget:
+        return HttpTarget("127.0.0.1", self.port, INVOCATIONS_PATH)
+
+    def __enter__(self) -> FakeServer:
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _serve(self) -> asyncio.Server:
+        self._semaphore = asyncio.Semaphore(self.behaviour.limit)
+        self._origin = time.monotonic()
+        return await asyncio.start_server(self._handle, "127.0.0.1", 0)
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                if not await self._answer(head, writer):
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, head: bytes, writer: asyncio.StreamWriter) -> bool:
+        behaviour = self.behaviour
+        self.requests += 1
+        number = self.requests
+        if not head.startswith(b"POST " + INVOCATIONS_PATH.encode() + b" "):
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return True
+        if behaviour.drop_every and number % behaviour.drop_every == 0:
+            writer.transport.abort()
+            return False
+        if behaviour.stall_every_s is not None:
+            phase = (time.monotonic() - self._origin) % behaviour.stall_every_s
+            if phase < behaviour.stall_s:
+                await asyncio.sleep(behaviour.stall_s - phase)
+        async with self._semaphore:
+            self._in_service += 1
+            self.peak_in_service = max(self.peak_in_service, self._in_service)
+            started = time.perf_counter()
+            if behaviour.service_s > 0:
+                await asyncio.sleep(behaviour.service_s)
+            served_ms = (time.perf_counter() - started) * 1000.0
+            self._in_service -= 1
+        if behaviour.error_every and number % behaviour.error_every == 0:
+            status, body = b"503 Service Unavailable", b'{"error": "injected"}'
+        else:
+            status, body = b"200 OK", _BODY
+        writer.write(
+            b"HTTP/1.1 "
+            + status
+            + b"\r\nContent-Type: application/json\r\n"
+            + SERVER_TIME_HEADER.encode()
+            + b": "
+            + f"{served_ms:.3f}".encode()
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        await writer.drain()
+        return True
