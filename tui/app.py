@@ -1,0 +1,129 @@
+"""rnbench-tui: the keyboard-driven benchmark explorer (wiring only).
+
+The app shows its first frame at once: the engine (backends, prices, results store) is built in
+a thread worker after mount, and torch, boto3 and the SageMaker SDK are only ever imported there
+or in child processes. Screens and widgets live in their own modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from rnbench.tui import settings as stored
+from rnbench.tui.keys import MAIN_KEYS
+from rnbench.tui.port import EnginePort
+from rnbench.tui.screens.main import MainScreen
+
+
+class RnbenchApp(App[None]):
+    """Deploy, test, compare and tear down ResNet-50 configurations from the keyboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rnbench"
+    SUB_TITLE = "ResNet-50 serving benchmark"
+
+    def __init__(
+        self,
+        engine_factory: Callable[[], EnginePort],
+        body: bytes,
+        settings_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self._main = MainScreen(engine_factory, body, settings_path or stored.default_path(), clock)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        return self._main
+
+    def on_mount(self) -> None:
+        self.push_screen(self._main)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for key in MAIN_KEYS:
+            if key.action in seen:
+                continue
+            seen.add(key.action)
+            yield SystemCommand(key.title, key.help, partial(self._main.run_action, key.action))
+
+    async def action_quit(self) -> None:
+        """ctrl+q asks like q does when something is deployed."""
+        self._main.action_request_quit()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnbench-tui",
+        description=(
+            "Keyboard-driven benchmark explorer for serving ResNet-50: deploy a configuration "
+            "(local server on 127.0.0.1 or a SageMaker endpoint), load-test it with the study's "
+            "16 concurrent clients, watch latency live, compare cost with the study's published "
+            "table, and tear it down. Keys: c compile, d deploy, t test, x tear down, X tear "
+            "all down, s test settings, e export CSV, r results, ? help, q quit."
+        ),
+        epilog=(
+            "Local configurations work without AWS. SageMaker rows need credentials, a region "
+            "and an execution role (from the options below, or the usual AWS environment and "
+            "config files); without them they stay visible and say what is missing. "
+            "Results are kept in the user data directory (RNBENCH_HOME overrides it)."
+        ),
+    )
+    aws = parser.add_argument_group("AWS (SageMaker configurations only)")
+    aws.add_argument("--profile", help="AWS profile name (default: AWS_PROFILE or default)")
+    aws.add_argument("--region", help="AWS region (default: from the profile / AWS_REGION)")
+    aws.add_argument("--role", help="SageMaker execution role ARN the endpoints run as")
+    aws.add_argument("--bucket", help="S3 bucket for model artifacts (default: SageMaker's)")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        metavar="FILE",
+        help="ResNet-50 weights file (.pth); without it, pretrained weights from the torch hub "
+        "cache when present, else random weights (marked as such in every result)",
+    )
+    parser.add_argument(
+        "--image",
+        type=Path,
+        metavar="JPEG",
+        help="request body sent by every test (default: the study's 224x224 dog photo)",
+    )
+    return parser
+
+
+def _default_image() -> bytes:
+    """The study's request image shipped with the package."""
+    from importlib import resources
+
+    return resources.files("rnbench.inference").joinpath("data/doggo.jpg").read_bytes()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        body = args.image.read_bytes() if args.image else _default_image()
+    except OSError as exc:
+        print(f"rnbench-tui: cannot read the request image: {exc}", file=sys.stderr)
+        return 2
+
+    def build() -> EnginePort:
+        from rnbench.core.assembly import AwsOptions, build_engine
+
+        aws = AwsOptions(args.profile, args.region, args.role, args.bucket)
+        engine: EnginePort = build_engine(aws, weights=args.weights)
+        return engine
+
+    RnbenchApp(build, body).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""Messages workers post to the screens: small dataclasses, the only way work reaches the UI.
+
+Workers never touch widgets; they post one of these and the screen that owns the widgets
+updates them on the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.message import Message
+
+from rnbench.core.backend import Deployment, Status
+from rnbench.results.prices import Price
+from rnbench.results.record import RunRecord
+from rnbench.tui.port import EnginePort, TestRunLike
+
+
+@dataclass
+class EngineReady(Message):
+    """The engine was built (in a worker: it may import heavy modules)."""
+
+    engine: EnginePort
+
+
+@dataclass
+class EngineFailed(Message):
+    """The engine could not be built; `reason` is one line."""
+
+    reason: str
+
+
+@dataclass
+class RowsRefreshed(Message):
+    """Fresh status, price and last run of every configuration."""
+
+    statuses: dict[str, Status]
+    prices: dict[str, Price | None]
+    last_runs: dict[str, RunRecord]
+    generation: int
+    """Which refresh this answers; a later one wins."""
+
+
+@dataclass
+class ActionProgress(Message):
+    """A progress line from a backend while it works on `config_key` ('' for all)."""
+
+    config_key: str
+    line: str
+
+
+@dataclass
+class ActionDone(Message):
+    """`action` (compile, deploy, teardown, teardown-all) finished; `summary` is one line."""
+
+    config_key: str
+    action: str
+    summary: str
+
+
+@dataclass
+class ActionFailed(Message):
+    """`action` failed; `reason` is one line, never a traceback."""
+
+    config_key: str
+    action: str
+    reason: str
+
+
+@dataclass
+class TestStarted(Message):
+    """A load test started; the screen samples `run` with its timer."""
+
+    __test__ = False
+
+    config_key: str
+    run: TestRunLike
+
+
+@dataclass
+class TestFinished(Message):
+    """A load test is over: `record` when it succeeded, else `error` (one line)."""
+
+    __test__ = False
+
+    config_key: str
+    record: RunRecord | None
+    error: str | None
+
+
+@dataclass
+class OwnedListed(Message):
+    """What rnbench has deployed, with each one's price, for the quit prompt."""
+
+    deployments: list[Deployment]
+    prices: dict[str, Price | None]
+
+
+@dataclass
+class ExportWritten(Message):
+    """Runs were written to `path`."""
+
+    path: Path
+    rows: int
+
+
+@dataclass
+class RunsLoaded(Message):
+    """Every stored run, for the results screen."""
+
+    runs: list[RunRecord]

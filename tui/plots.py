@@ -1,0 +1,58 @@
+"""Drawing the TUI's plotext charts: TPS over time, latency histogram, the study's bar charts.
+
+`rebin` is plain arithmetic (tested alone); the `draw_*` functions only call plotext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext.plot import Plot
+
+from rnbench.core.loadgen.types import Window
+
+
+def rebin(buckets: Sequence[tuple[float, int]], bins: int) -> list[tuple[float, int]]:
+    """At most `bins` bars: empty buckets at both ends dropped, neighbours merged in equal groups.
+
+    Each bar is (upper bound ms of its last bucket, summed count); the engine's buckets are
+    logarithmic, and merging neighbours keeps them so.
+    """
+    counts = [n for _, n in buckets]
+    nonzero = [i for i, n in enumerate(counts) if n > 0]
+    if not nonzero or bins < 1:
+        return []
+    kept = list(buckets[nonzero[0] : nonzero[-1] + 1])
+    size = -(-len(kept) // bins)
+    return [
+        (kept[min(i + size, len(kept)) - 1][0], sum(n for _, n in kept[i : i + size]))
+        for i in range(0, len(kept), size)
+    ]
+
+
+def draw_tps(plt: Plot, windows: Sequence[Window]) -> None:
+    plt.clear_figure()
+    plt.title("TPS per second")
+    if not windows:
+        return
+    xs = [w.elapsed_s for w in windows]
+    plt.plot(xs, [w.tps for w in windows], marker="braille", label="TPS")
+    plt.plot(xs, [w.p99_ms for w in windows], marker="braille", label="p99 ms", yside="right")
+    plt.xlabel("seconds measured")
+
+
+def draw_histogram(plt: Plot, buckets: Sequence[tuple[float, int]], bins: int = 16) -> None:
+    plt.clear_figure()
+    plt.title("latency histogram (ms)")
+    binned = rebin(buckets, bins)
+    if not binned:
+        return
+    plt.bar([f"{upper:.0f}" for upper, _ in binned], [n for _, n in binned], width=0.8)
+
+
+def draw_bars(plt: Plot, title: str, labels: Sequence[str], values: Sequence[float]) -> None:
+    plt.clear_figure()
+    plt.title(title)
+    if not labels:
+        return
+    plt.bar(list(labels), list(values), orientation="horizontal", width=0.6)

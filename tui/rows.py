@@ -1,0 +1,124 @@
+"""What the grid shows for one configuration, computed from engine values (no widgets here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnbench.core.backend import State, Status
+from rnbench.core.configs import Configuration
+from rnbench.results.cost import usd_accrued
+from rnbench.results.prices import Price
+from rnbench.results.record import RunRecord
+from rnbench.results.seed import PublishedRow
+from rnbench.tui import fmt
+
+GRID_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("config", "configuration", 18),
+    ("where", "runs on", 14),
+    ("runtime", "runtime", 8),
+    ("state", "state", 12),
+    ("up", "up", 6),
+    ("usd_up", "$ up", 6),
+    ("tps", "TPS", 5),
+    ("p50", "p50", 5),
+    ("p99", "p99", 5),
+    ("errors", "errs", 4),
+    ("usd_1m", "$/1M", 5),
+    ("study", "study", 5),
+)
+"""(column key, header, width) of the grid, in order: 118 columns wide with padding."""
+
+
+@dataclass(frozen=True)
+class RowFacts:
+    """Everything known about one configuration's row."""
+
+    config: Configuration
+    status: Status | None
+    """None until the engine described it."""
+    price: Price | None
+    last: RunRecord | None
+    """The last successful run."""
+    published: PublishedRow | None
+    activity: str | None = None
+    """What the TUI is doing to it now (deploying, testing...), shown instead of the state."""
+
+    @property
+    def state(self) -> str:
+        if self.activity:
+            return self.activity
+        if self.status is None:
+            return "…"
+        return self.status.state.value
+
+    @property
+    def deployed_at(self) -> float | None:
+        if self.status is None or self.status.deployment is None:
+            return None
+        return self.status.deployment.created_at
+
+
+def where(config: Configuration) -> str:
+    if config.backend == "local":
+        return f"local {config.device}"
+    return "SM " + config.instance_type.removeprefix("ml.")
+
+
+def grid_cells(facts: RowFacts, now: float) -> dict[str, str]:
+    """Cell text by column key."""
+    config, last = facts.config, facts.last
+    up = None if facts.deployed_at is None else max(0.0, now - facts.deployed_at)
+    accrued = None
+    if up is not None and facts.price is not None:
+        accrued = usd_accrued(facts.price.usd_per_hour, up)
+    return {
+        "config": config.key,
+        "where": where(config),
+        "runtime": config.runtime,
+        "state": facts.state,
+        "up": fmt.duration(up) if up is not None else fmt.NONE,
+        "usd_up": fmt.usd(accrued) if accrued is not None else fmt.NONE,
+        "tps": fmt.tps(last.tps) if last else fmt.NONE,
+        "p50": fmt.ms(last.p50_ms) if last else fmt.NONE,
+        "p99": fmt.ms(last.p99_ms) if last else fmt.NONE,
+        "errors": str(last.errors) if last else fmt.NONE,
+        "usd_1m": fmt.usd(last.usd_per_1m) if last else fmt.NONE,
+        "study": fmt.tps(facts.published.tps) if facts.published else fmt.NONE,
+    }
+
+
+def detail_line(facts: RowFacts) -> str:
+    """One line about the selected row: hardware, state and why, price and its source."""
+    config = facts.config
+    parts = [config.label]
+    if config.backend == "sagemaker":
+        parts.append(f"SageMaker {config.instance_type}")
+        if config.neo_target:
+            parts.append(f"Neo target {config.neo_target}")
+    else:
+        parts.append(f"this machine ({config.device}), {config.runtime} runtime")
+    status = facts.status
+    if status is not None and status.reason:
+        parts.append(f"{status.state.value}: {status.reason}")
+    elif status is not None and status.deployment is not None:
+        parts.append(status.deployment.resource_id)
+    if facts.price is not None:
+        price = facts.price
+        parts.append(f"{fmt.usd(price.usd_per_hour, 3)}/h ({price.source}, {price.region})")
+    else:
+        parts.append("no price")
+    if facts.published is not None:
+        parts.append(f"study: {fmt.tps(facts.published.tps)} TPS (published)")
+    return " · ".join(parts)
+
+
+def is_deployed(status: Status | None) -> bool:
+    return (
+        status is not None
+        and status.deployment is not None
+        and status.state
+        in (
+            State.IN_SERVICE,
+            State.TESTING,
+        )
+    )

@@ -1,0 +1,149 @@
+"""The results screen: every stored run beside the study's published rows, and its three charts.
+
+Like the study's table (TPS, p50, p99, $/h, TPS per $/h, $ per 1M, transactions per hour) plus
+weights and runtime; published rows are marked `published`. Sort by any column: click its
+header, or `[` / `]` to move the sort column and `o` to reverse.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual_plotext import PlotextPlot
+
+from rnbench.results.seed import published_rows
+from rnbench.tui import messages as m
+from rnbench.tui import workers
+from rnbench.tui.plots import draw_bars
+from rnbench.tui.port import EnginePort
+from rnbench.tui.results_rows import (
+    COLUMN_KEYS,
+    COLUMNS,
+    ResultRow,
+    chart_rows,
+    result_rows,
+    sort_rows,
+)
+
+NOTE = (
+    "published = the study's figures as printed. * its p50 column is about 10x too small; "
+    "'LL ms' is the mean latency Little's law implies (clients / TPS)."
+)
+LEFT = {"source", "config", "weights", "runtime", "started"}
+
+
+class ResultsScreen(Screen[None]):
+    """Stored runs and the study's table, sortable, with cost charts."""
+
+    BINDINGS = [
+        Binding("escape,r", "back", "Back"),
+        Binding("left_square_bracket", "sort(-1)", "Sort ←", key_display="["),
+        Binding("right_square_bracket", "sort(1)", "Sort →", key_display="]"),
+        Binding("o", "reverse", "Reverse"),
+    ]
+
+    def __init__(self, engine: EnginePort) -> None:
+        super().__init__()
+        self._engine = engine
+        self.rows: list[ResultRow] = []
+        self.sort_key = "tps"
+        self.reverse = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="results-table", zebra_stripes=True, cursor_type="row")
+        yield Static(Text(NOTE, style="dim"), id="results-note")
+        with Horizontal(id="charts"):
+            yield PlotextPlot(id="chart-usd-1m")
+            yield PlotextPlot(id="chart-per-usd")
+            yield PlotextPlot(id="chart-tx-hour")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, header, _, _ in COLUMNS:
+            table.add_column(Text(header, justify="left" if key in LEFT else "right"), key=key)
+        self.run_worker(
+            partial(workers.load_runs, self.post_message, self._engine),
+            name="load-runs",
+            group="results",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+        table.focus()
+
+    def on_runs_loaded(self, message: m.RunsLoaded) -> None:
+        self.rows = result_rows(message.runs, published_rows())
+        self._fill()
+        self._charts()
+
+    def on_action_failed(self, message: m.ActionFailed) -> None:
+        self.notify(f"{message.action} failed: {message.reason}", severity="error")
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in sort_rows(self.rows, self.sort_key, self.reverse):
+            style = "italic dim" if row.source == "published" else ""
+            cells = [
+                Text(text(row), style=style, justify="left" if key in LEFT else "right")
+                for key, _, _, text in COLUMNS
+            ]
+            table.add_row(*cells)
+        arrow = "↓" if self.reverse else "↑"
+        header = next(h for k, h, _, _ in COLUMNS if k == self.sort_key)
+        self.sub_title = f"{len(self.rows)} rows · sorted by {header} {arrow}"
+
+    def _charts(self) -> None:
+        bars = chart_rows(self.rows)
+        priced = [(label, row) for label, row in bars if row.usd_per_1m is not None]
+        per_usd = [(label, row) for label, row in bars if row.inferences_per_usd is not None]
+        charts = (
+            (
+                "#chart-usd-1m",
+                "$ per 1M inferences",
+                [(lb, r.usd_per_1m or 0.0) for lb, r in priced],
+            ),
+            (
+                "#chart-per-usd",
+                "inferences per $ (k)",
+                [(lb, (r.inferences_per_usd or 0.0) / 1e3) for lb, r in per_usd],
+            ),
+            (
+                "#chart-tx-hour",
+                "transactions per hour (k)",
+                [(lb, r.transactions_per_hour / 1e3) for lb, r in bars],
+            ),
+        )
+        for selector, title, points in charts:
+            plot = self.query_one(selector, PlotextPlot)
+            draw_bars(plot.plt, title, [p[0] for p in points], [p[1] for p in points])
+            plot.refresh()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == self.sort_key:
+            self.reverse = not self.reverse
+        else:
+            self.sort_key, self.reverse = key, key not in LEFT
+        self._fill()
+
+    def action_sort(self, step: int) -> None:
+        index = (COLUMN_KEYS.index(self.sort_key) + step) % len(COLUMN_KEYS)
+        self.sort_key = COLUMN_KEYS[index]
+        self.reverse = self.sort_key not in LEFT
+        self._fill()
+
+    def action_reverse(self) -> None:
+        self.reverse = not self.reverse
+        self._fill()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,100 @@
+"""The live panel: the selected row's test as it runs (figures, TPS over time, histogram).
+
+It only draws what the screen's 2 Hz timer hands it; plots are redrawn only when the data
+changed, so an idle panel costs nothing.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from rnbench.tui import fmt
+from rnbench.tui.plots import draw_histogram, draw_tps
+from rnbench.tui.port import SnapshotLike
+
+
+class LivePanel(Horizontal):
+    """Figures and plots of one configuration's current or last test."""
+
+    DEFAULT_CSS = """
+    LivePanel { height: 1fr; min-height: 10; }
+    LivePanel #figures { width: 34; padding: 0 1; }
+    LivePanel PlotextPlot { width: 1fr; margin-left: 1; }
+    """
+
+    def __init__(self, **kwargs: str) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._drawn: tuple[str, int, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="figures")
+        yield PlotextPlot(id="tps-plot")
+        yield PlotextPlot(id="histogram-plot")
+
+    def on_mount(self) -> None:
+        self.show(None, None, "")
+
+    def show(self, key: str | None, snapshot: SnapshotLike | None, hint: str) -> None:
+        """Show `snapshot` of `key`'s test, or `hint` when it has none."""
+        figures = self.query_one("#figures", Static)
+        if snapshot is None:
+            figures.update(Text(hint, style="dim"))
+            self._plot(("", 0, ""), None)
+            return
+        figures.update(_figures(snapshot))
+        last = snapshot.windows[-1].index if snapshot.windows else -1
+        self._plot((snapshot.run_id, last, snapshot.phase), snapshot)
+
+    def _plot(self, signature: tuple[str, int, str], snapshot: SnapshotLike | None) -> None:
+        if signature == self._drawn:
+            return
+        self._drawn = signature
+        tps_plot = self.query_one("#tps-plot", PlotextPlot)
+        histogram_plot = self.query_one("#histogram-plot", PlotextPlot)
+        draw_tps(tps_plot.plt, snapshot.windows if snapshot else ())
+        draw_histogram(histogram_plot.plt, snapshot.histogram if snapshot else ())
+        tps_plot.refresh()
+        histogram_plot.refresh()
+
+
+def _figures(snapshot: SnapshotLike) -> Group:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    title = Text(snapshot.config_key, style="bold")
+    title.append(f"  {snapshot.phase}", style="cyan")
+    record = snapshot.record
+    if record is not None:
+        table.add_row("TPS", fmt.tps(record.tps), "requests", str(record.requests))
+        table.add_row("p50", fmt.ms(record.p50_ms), "p90", fmt.ms(record.p90_ms))
+        table.add_row("p95", fmt.ms(record.p95_ms), "p99", fmt.ms(record.p99_ms))
+        table.add_row("errors", str(record.errors), "$/1M", fmt.usd(record.usd_per_1m))
+        if record.littles_law_residual_pct is not None:
+            table.add_row("Little", f"{record.littles_law_residual_pct:.1f}%", "", "")
+    elif snapshot.windows:
+        window = snapshot.windows[-1]
+        errors = sum(sum(w.errors.values()) for w in snapshot.windows)
+        requests = sum(w.requests for w in snapshot.windows)
+        table.add_row("TPS", fmt.tps(window.tps), "at", f"{window.elapsed_s:.0f}s")
+        table.add_row("p50", fmt.ms(window.p50_ms), "p90", fmt.ms(window.p90_ms))
+        table.add_row("p95", fmt.ms(window.p95_ms), "p99", fmt.ms(window.p99_ms))
+        table.add_row("requests", str(requests), "errors", str(errors))
+        kinds: dict[str, int] = {}
+        for w in snapshot.windows:
+            for kind, n in w.errors.items():
+                kinds[kind] = kinds.get(kind, 0) + n
+        for kind, n in sorted(kinds.items()):
+            table.add_row(f"  {kind}", str(n), "", "")
+    else:
+        table.add_row("waiting for the first window…", "", "", "")
+    if snapshot.error:
+        return Group(title, table, Text(snapshot.error, style="bold red"))
+    return Group(title, table)
