@@ -1,0 +1,191 @@
+"""Where the SageMaker backend acts: AWS profile, region, credentials, execution role, S3 bucket.
+
+Each value comes from the first source that has it: an explicit argument (the CLI's `--profile
+--region --role --bucket`), the environment (`AWS_PROFILE`, `AWS_REGION`/`AWS_DEFAULT_REGION`,
+`RNBENCH_ROLE_ARN`, `RNBENCH_BUCKET`), rnbench's config file (`data_dir()/config.toml`, table
+`[sagemaker]` with keys `profile`, `region`, `role`, `bucket`), then boto3's own chain (shared
+config and credentials files, SSO, instance roles). The bucket defaults to the SageMaker SDK's
+naming, `sagemaker-{region}-{account_id}`. `AWS_ENDPOINT_URL` and its per-service variants are
+left to boto3, which honours them itself: that is how the tests point rnbench at moto.
+
+Resolving never raises for a missing piece; `unavailable_reason` says in one line what is missing.
+boto3 is imported only when a session is first needed, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import tomllib
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from rnbench.core.paths import data_dir
+
+if TYPE_CHECKING:
+    import boto3
+
+CONFIG_FILE = "config.toml"
+"""File name under `data_dir()`; its `[sagemaker]` table holds defaults."""
+ROLE_ENV = "RNBENCH_ROLE_ARN"
+BUCKET_ENV = "RNBENCH_BUCKET"
+_KEYS = ("profile", "region", "role", "bucket")
+
+
+def _config_table() -> dict[str, str]:
+    """The `[sagemaker]` table of rnbench's config file; empty when absent or unreadable."""
+    path = data_dir() / CONFIG_FILE
+    try:
+        data: Any = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("sagemaker") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    return {k: v for k, v in table.items() if k in _KEYS and isinstance(v, str) and v}
+
+
+@dataclass(frozen=True)
+class SageMakerSettings:
+    """Resolved settings; any field may be empty when no source provided it."""
+
+    profile: str | None = None
+    """Named AWS profile, or None for boto3's default chain."""
+    region: str | None = None
+    """AWS region (`eu-west-1`)."""
+    role: str | None = None
+    """ARN of the SageMaker execution role that endpoints and Neo jobs run as."""
+    bucket: str | None = None
+    """S3 bucket for artifacts; None means the SDK's default name, known once the account is."""
+
+    @classmethod
+    def resolve(
+        cls,
+        profile: str | None = None,
+        region: str | None = None,
+        role: str | None = None,
+        bucket: str | None = None,
+    ) -> SageMakerSettings:
+        """Settings from arguments, environment, config file and boto3's chain. Never raises."""
+        table = _config_table()
+        profile = profile or os.environ.get("AWS_PROFILE") or table.get("profile")
+        region = (
+            region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or table.get("region")
+        )
+        if not region:
+            region = _region_from_profile(profile)
+        role = role or os.environ.get(ROLE_ENV) or table.get("role")
+        bucket = bucket or os.environ.get(BUCKET_ENV) or table.get("bucket")
+        return cls(profile or None, region or None, role or None, bucket or None)
+
+    def session(self) -> boto3.Session:
+        """A boto3 session for these settings (never sets endpoint_url).
+
+        Raises:
+            BackendUnavailable: the profile does not exist.
+        """
+        import boto3
+        import botocore.exceptions
+
+        from rnbench.core.errors import BackendUnavailable
+
+        try:
+            return boto3.Session(profile_name=self.profile, region_name=self.region)
+        except botocore.exceptions.ProfileNotFound:
+            raise BackendUnavailable(f"AWS profile {self.profile!r} not found") from None
+
+    def with_bucket(self, bucket: str) -> SageMakerSettings:
+        return replace(self, bucket=bucket)
+
+
+def _region_from_profile(profile: str | None) -> str | None:
+    """The region boto3 would pick from the shared config file; None when it has none."""
+    try:
+        import boto3
+
+        return boto3.Session(profile_name=profile).region_name
+    except Exception:  # a missing profile is reported later, by unavailable_reason
+        return None
+
+
+_identity_lock = threading.Lock()
+_identity_cache: dict[SageMakerSettings, tuple[str | None, str | None]] = {}
+
+
+def caller_account(settings: SageMakerSettings) -> tuple[str | None, str | None]:
+    """(account id, None) from STS get_caller_identity, or (None, one-line reason). Cached."""
+    with _identity_lock:
+        if settings in _identity_cache:
+            return _identity_cache[settings]
+    result = _ask_sts(settings)
+    with _identity_lock:
+        _identity_cache[settings] = result
+    return result
+
+
+def clear_identity_cache() -> None:
+    """Forget cached STS answers (after the user fixes credentials; tests)."""
+    with _identity_lock:
+        _identity_cache.clear()
+
+
+def _ask_sts(settings: SageMakerSettings) -> tuple[str | None, str | None]:
+    import botocore.exceptions
+
+    from rnbench.core.errors import BackendUnavailable
+
+    try:
+        session = settings.session()
+        if session.get_credentials() is None:
+            return None, "no AWS credentials (configure a profile, or use --profile)"
+        sts = session.client("sts", config=_short_config())
+        account = sts.get_caller_identity()["Account"]
+        return str(account), None
+    except BackendUnavailable as error:
+        return None, str(error)
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        return None, f"AWS credentials rejected ({code})"
+    except botocore.exceptions.BotoCoreError as error:
+        return None, f"AWS unreachable: {str(error).splitlines()[0]}"
+
+
+def _short_config() -> Any:
+    from botocore.config import Config
+
+    return Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2})
+
+
+def unavailable_reason(settings: SageMakerSettings) -> str | None:
+    """None when the settings can act on SageMaker, else one line saying what is missing.
+
+    Checks region and role without a network call; then credentials through one cached
+    STS call.
+    """
+    if not settings.region:
+        return "no AWS region (set AWS_REGION, use --region, or configure a profile)"
+    if not settings.role:
+        return f"no SageMaker execution role (set {ROLE_ENV} or use --role ARN)"
+    if not settings.role.startswith("arn:"):
+        return f"execution role {settings.role!r} is not an ARN"
+    _, reason = caller_account(settings)
+    return reason
+
+
+def default_bucket(settings: SageMakerSettings) -> str:
+    """The configured bucket, else the SDK's default `sagemaker-{region}-{account_id}`.
+
+    Raises:
+        BackendUnavailable: the account cannot be found (no or bad credentials).
+    """
+    from rnbench.core.errors import BackendUnavailable
+
+    if settings.bucket:
+        return settings.bucket
+    account, reason = caller_account(settings)
+    if account is None:
+        raise BackendUnavailable(reason or "AWS account unknown")
+    return f"sagemaker-{settings.region}-{account}"
