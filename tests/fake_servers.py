@@ -10,12 +10,15 @@ dropped). It reports the service time in the local server's header, like the rea
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
 
-from rnbench.core.targets import HttpTarget
+import psutil
+
+from rnbench.core.targets import HttpTarget, InvokeError, Invoker, Reply
 from rnbench.inference.contract import INVOCATIONS_PATH, SERVER_TIME_HEADER
 
 _BODY = b'{"top5": []}'
@@ -144,3 +147,72 @@ class FakeServer:
         )
         await writer.drain()
         return True
+
+
+class _FlakyInvoker:
+    """Raises a client-side bug (ValueError) on every k-th request, else behaves normally."""
+
+    def __init__(self, inner: Invoker, every: int, exit_after: int) -> None:
+        self._inner = inner
+        self._every = every
+        self._exit_after = exit_after
+        self._calls = 0
+
+    def invoke(self, body: bytes) -> Reply:
+        self._calls += 1
+        if self._exit_after and self._calls >= self._exit_after:
+            os._exit(3)  # a hard crash of the load process
+        if self._every and self._calls % self._every == 0:
+            raise ValueError("bug in the client")
+        return self._inner.invoke(body)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@dataclass(frozen=True)
+class FlakyTarget:
+    """An HTTP target whose client misbehaves: a bug every k-th call, or a crash after n calls."""
+
+    inner: HttpTarget
+    bug_every: int = 0
+    exit_after: int = 0
+
+    def describe(self) -> str:
+        return "flaky " + self.inner.describe()
+
+    def open(self, timeout_s: float) -> _FlakyInvoker:
+        return _FlakyInvoker(self.inner.open(timeout_s), self.bug_every, self.exit_after)
+
+
+class MemoryInvoker:
+    """An in-process invoker with no network: answers at once, stops a loop after n calls."""
+
+    def __init__(self, calls: int, stop: threading.Event) -> None:
+        self.calls = 0
+        self._limit = calls
+        self._stop = stop
+        self._reply = Reply(200, _BODY, 1.5)
+
+    def invoke(self, body: bytes) -> Reply:
+        self.calls += 1
+        if self.calls >= self._limit:
+            self._stop.set()
+        if self.calls % 10 == 0:
+            raise InvokeError("http_503")
+        return self._reply
+
+    def close(self) -> None:
+        pass
+
+
+def load_processes() -> list[psutil.Process]:
+    """Processes spawned by multiprocessing below this one (Python's resource tracker aside)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found

@@ -24,6 +24,9 @@ from rnbench.core.targets import Target
 FLUSH_DELAY_NS = 20_000_000
 """A window is sent this long after it ends, so requests finishing at its edge are in it."""
 _TICK_S = 0.005
+"""How often a waiting process looks at the control values (start, warm-up end, stop)."""
+_MEASURING_TICK_S = 0.05
+"""While measuring, the longest sleep between looks: a stop is seen within 50 ms."""
 _START_TIMEOUT_NS = 120_000_000_000
 _JOIN_S = 1.0
 
@@ -145,4 +148,4 @@ def _stream(recorder: Recorder, control: Sequence[int], window_ns: int, conn: Co
             return
         next_edge = measure + (upto + 1) * window_ns + FLUSH_DELAY_NS
         wake_ns = min(next_edge, end + FLUSH_DELAY_NS) - time.perf_counter_ns()
-        time.sleep(min(max(wake_ns, 0) / 1e9, _TICK_S * 4))
+        time.sleep(min(max(wake_ns, 0) / 1e9, _MEASURING_TICK_S))
