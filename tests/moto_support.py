@@ -65,7 +65,7 @@ def fail_call(client: Any, operation: str, code: str, message: str, status: int 
 
 
 def rewrite_reply(client: Any, operation: str, **fields: Any) -> None:
-    """Overwrite fields of every successful `operation` reply (moto completes everything at once)."""
+    """Overwrite fields of each successful `operation` reply (moto completes everything at once)."""
 
     def rewrite(parsed: dict[str, Any], **_: Any) -> None:
         if "Error" not in parsed:

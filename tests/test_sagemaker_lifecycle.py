@@ -11,8 +11,13 @@ from moto_support import ROLE, point_at, reset_moto, rnbench_resources, start_mo
 
 from rnbench.core.backend import State
 from rnbench.core.configs import STUDY_CONFIGURATIONS, get_configuration
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, SageMakerTarget, leftovers
-from rnbench.core.sagemaker import naming
+from rnbench.core.sagemaker import (
+    SageMakerBackend,
+    SageMakerSettings,
+    SageMakerTarget,
+    leftovers,
+    naming,
+)
 from rnbench.results.prices import Price
 
 FOREIGN = "rnbench-someone-elses"
@@ -80,17 +85,23 @@ def test_five_configurations_deploy_list_and_tear_down(backend: SageMakerBackend
         model = sm.describe_model(ModelName=deployment.resource_id)
         container = model["PrimaryContainer"]
         assert container["Image"].endswith(
-            {"c5": "pytorch-inference:2.0-cpu-py310", "g4dn": "pytorch-inference:2.0-gpu-py310",
-             "c5-neo": "sagemaker-inference-pytorch:2.0-cpu-py3",
-             "g4dn-neo": "sagemaker-inference-pytorch:2.0-gpu-py3",
-             "inf1": "sagemaker-neo-pytorch:1.9-inf-py3"}[config.key]
+            {
+                "c5": "pytorch-inference:2.0-cpu-py310",
+                "g4dn": "pytorch-inference:2.0-gpu-py310",
+                "c5-neo": "sagemaker-inference-pytorch:2.0-cpu-py3",
+                "g4dn-neo": "sagemaker-inference-pytorch:2.0-gpu-py3",
+                "inf1": "sagemaker-neo-pytorch:1.9-inf-py3",
+            }[config.key]
         )
         neo_output = "/rnbench/neo/" in container["ModelDataUrl"]
         assert neo_output == config.compiled
     # compiled configurations went through a Neo job for their own target
     jobs = sm.list_compilation_jobs()["CompilationJobSummaries"]
     assert sorted(j["CompilationJobName"].split("-neo-")[0] for j in jobs) == [
-        "rnbench-c5", "rnbench-g4dn", "rnbench-inf1"]
+        "rnbench-c5",
+        "rnbench-g4dn",
+        "rnbench-inf1",
+    ]
     for job in jobs:
         detail = sm.describe_compilation_job(CompilationJobName=job["CompilationJobName"])
         assert detail["InputConfig"]["DataInputConfig"] == '{"input0": [1, 3, 224, 224]}'
@@ -98,8 +109,9 @@ def test_five_configurations_deploy_list_and_tear_down(backend: SageMakerBackend
     # two archives (eager, neo) uploaded once each, addressed by content hash
     s3 = backend.client("s3")
     bucket = "sagemaker-us-east-1-123456789012"
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="rnbench/artifacts/")[
-        "Contents"]]
+    keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="rnbench/artifacts/")["Contents"]
+    ]
     assert len(keys) == 2 and all(k.endswith("/model.tar.gz") for k in keys)
     assert any("uploading" in m for m in messages)
 
@@ -110,8 +122,11 @@ def test_five_configurations_deploy_list_and_tear_down(backend: SageMakerBackend
     owned = backend.owned()
     assert sorted(d.config_key for d in owned) == sorted(c.key for c in STUDY_CONFIGURATIONS)
     price = Price("ml.c5.xlarge", "us-east-1", 0.204, "test", "2025-01-01")
-    found = leftovers(backend, lambda i, r: price if i == "ml.c5.xlarge" else None,
-                      now=max(d.created_at for d in owned) + 3600)
+    found = leftovers(
+        backend,
+        lambda i, r: price if i == "ml.c5.xlarge" else None,
+        now=max(d.created_at for d in owned) + 3600,
+    )
     assert len(found) == 5 and FOREIGN not in [f.endpoint_name for f in found]
     c5_rows = [f for f in found if f.instance_type == "ml.c5.xlarge"]
     assert all(f.cost_usd is not None and f.cost_usd >= 0.204 - 1e-9 for f in c5_rows)
@@ -122,7 +137,10 @@ def test_five_configurations_deploy_list_and_tear_down(backend: SageMakerBackend
     assert backend.teardown(get_configuration("c5")) is False
     assert backend.teardown_all() == 12  # 4 endpoints, 4 configs, 4 models
     assert rnbench_resources(sm) == {
-        "endpoints": [FOREIGN], "endpoint_configs": [FOREIGN], "models": [FOREIGN]}
+        "endpoints": [FOREIGN],
+        "endpoint_configs": [FOREIGN],
+        "models": [FOREIGN],
+    }
     assert backend.owned() == []
 
 

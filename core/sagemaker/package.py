@@ -147,7 +147,10 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def _tar_gz(members: list[tuple[str, Path]], dest: Path) -> None:
     partial = dest.with_suffix(".partial")
-    with partial.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+    with (
+        partial.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz,
+    ):
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
             for name, source in sorted(members):
                 _add(tar, name, source.read_bytes())
@@ -224,11 +227,14 @@ def upload(
     if _exists(s3, bucket, artifact.s3_key, size):
         return uri, False
     progress(f"uploading {size / 1e6:.0f} MB to {uri}")
+    from boto3.s3.transfer import TransferConfig
+
     s3.upload_file(
         str(artifact.path),
         bucket,
         artifact.s3_key,
         ExtraArgs={"Metadata": {"sha256": artifact.sha256}, "Tagging": "rnbench%3Amanaged=true"},
+        Config=TransferConfig(multipart_threshold=1 << 30),  # one PUT: ~100 MB, under 5 GB
     )
     return uri, True
 
