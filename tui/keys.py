@@ -35,7 +35,7 @@ MAIN_KEYS: tuple[Key, ...] = (
 )
 
 
-def bindings(keys: tuple[Key, ...]) -> list[Binding]:
+def bindings(keys: tuple[Key, ...]) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     return [
         Binding(k.key, k.action, k.title, show=k.show, tooltip=k.help, key_display=_display(k.key))
         for k in keys

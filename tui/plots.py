@@ -47,7 +47,12 @@ def draw_histogram(plt: Plot, buckets: Sequence[tuple[float, int]], bins: int = 
     binned = rebin(buckets, bins)
     if not binned:
         return
-    plt.bar([f"{upper:.0f}" for upper, _ in binned], [n for _, n in binned], width=0.8)
+    labels = [f"{upper:.0f}" for upper, _ in binned]
+    positions = list(range(1, len(binned) + 1))
+    plt.bar(positions, [n for _, n in binned], width=0.8)
+    step = max(1, -(-len(binned) // 6))
+    plt.xticks(positions[::step], labels[::step])
+    plt.xlabel("upper bound of each bar, ms")
 
 
 def draw_bars(plt: Plot, title: str, labels: Sequence[str], values: Sequence[float]) -> None:

@@ -75,6 +75,7 @@ class MainScreen(Screen[None]):
         self._settle: dict[str, int] = {}
         self._ticks = 0
         self._quitting = False
+        self._engine_error: str | None = None
         self.settings, self._settings_warning = stored.load(settings_path)
 
     def compose(self) -> ComposeResult:
@@ -168,8 +169,7 @@ class MainScreen(Screen[None]):
         config = self.selected
         if config is None:
             return None
-        if self.engine is None:
-            self._explain(f"{verb}: the engine is still loading, try again in a moment")
+        if not self._have_engine(verb):
             return None
         status = self.statuses.get(config.key)
         if status is not None and status.state is State.UNAVAILABLE:
@@ -179,6 +179,15 @@ class MainScreen(Screen[None]):
             self._explain(f"{config.key} is busy ({self.activity[config.key]}); wait for it")
             return None
         return config
+
+    def _have_engine(self, verb: str) -> bool:
+        if self.engine is not None:
+            return True
+        if self._engine_error is not None:
+            self._explain(f"{verb}: the engine could not start: {self._engine_error}")
+        else:
+            self._explain(f"{verb}: the engine is still loading, try again in a moment")
+        return False
 
     # ---- the timer -----------------------------------------------------------------------
 
@@ -210,6 +219,7 @@ class MainScreen(Screen[None]):
         self._refresh()
 
     def on_engine_failed(self, message: m.EngineFailed) -> None:
+        self._engine_error = message.reason
         self._fail(f"the engine could not start: {message.reason}")
 
     def on_rows_refreshed(self, message: m.RowsRefreshed) -> None:
@@ -353,8 +363,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(f"Tear down {config.key}?", body, "Tear down"), answer)
 
     def action_teardown_all(self) -> None:
-        if self.engine is None:
-            self._explain("tear down: the engine is still loading, try again in a moment")
+        if not self._have_engine("tear down"):
             return
         up = [c.key for c in self.configs if is_deployed(self.statuses.get(c.key))]
         listed = ", ".join(up) if up else "none known to this screen"
@@ -391,8 +400,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(SettingsScreen(self.settings), saved)
 
     def action_export(self) -> None:
-        if self.engine is None:
-            self._explain("export: the engine is still loading, try again in a moment")
+        if not self._have_engine("export"):
             return
 
         def chosen(path: Path | None) -> None:
@@ -403,8 +411,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv"), chosen)
 
     def action_results(self) -> None:
-        if self.engine is None:
-            self._explain("results: the engine is still loading, try again in a moment")
+        if not self._have_engine("results"):
             return
         self.app.push_screen(ResultsScreen(self.engine))
 

@@ -1,0 +1,258 @@
+"""The app driven by Pilot against the fake engine: every key, the messages it posts, the modals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+from tui_fakes import FakeEngine, fixed_clock
+
+from rnbench.tui import messages as m
+from rnbench.tui import settings as stored
+from rnbench.tui.app import RnbenchApp
+from rnbench.tui.screens.confirm import ConfirmScreen
+from rnbench.tui.screens.quit import QuitScreen
+from rnbench.tui.screens.results import ResultsScreen
+from rnbench.tui.widgets.grid import ConfigGrid
+from rnbench.tui.widgets.log_panel import LogPanel
+
+SIZE = (120, 35)
+
+
+def make_app(engine: FakeEngine, settings_path: Path) -> RnbenchApp:
+    return RnbenchApp(lambda: engine, b"jpeg", settings_path=settings_path, clock=fixed_clock)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def select(pilot: Pilot[None], key: str) -> None:
+    grid = pilot.app.screen.query_one(ConfigGrid)
+    grid.move_cursor(row=grid.get_row_index(key))
+    await pilot.pause()
+
+
+def cell(app: RnbenchApp, key: str, column: str) -> str:
+    return str(app.main_screen.query_one(ConfigGrid).get_cell(key, column))
+
+
+def log(app: RnbenchApp) -> str:
+    return "\n".join(app.main_screen.query_one(LogPanel).entries)
+
+
+async def test_grid_shows_every_configuration_and_what_sagemaker_lacks(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    seen: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        assert any(isinstance(x, m.EngineReady) for x in seen)
+        assert any(isinstance(x, m.RowsRefreshed) for x in seen)
+        grid = app.main_screen.query_one(ConfigGrid)
+        assert [r.key.value for r in grid.ordered_rows] == [
+            "c5",
+            "c5-neo",
+            "g4dn",
+            "g4dn-neo",
+            "inf1",
+            "local-cpu",
+            "local-cpu-compiled",
+        ]
+        assert cell(app, "c5", "state") == "unavailable"
+        assert cell(app, "local-cpu-compiled", "state") == "in service"
+        assert cell(app, "local-cpu-compiled", "up") == "12m34s"
+        assert cell(app, "g4dn", "study") == "74.7"
+        assert cell(app, "local-cpu", "tps") == "21.4"
+        # an action on a SageMaker row without AWS explains instead of failing
+        await select(pilot, "c5")
+        await pilot.press("d")
+        await settle(pilot)
+        assert fake_engine.calls == []
+        assert "no AWS credentials" in log(app)
+        assert any("no AWS credentials" in n.message for n in app._notifications)
+
+
+async def test_deploy_test_and_teardown_post_their_messages(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.test_windows = 2
+    app = make_app(fake_engine, settings_path)
+    seen: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        await select(pilot, "local-cpu")
+        await pilot.press("t")  # not deployed: explained, nothing started
+        await settle(pilot)
+        assert ("test", "local-cpu") not in fake_engine.calls
+        assert "deploy it first" in log(app)
+        await pilot.press("d")
+        await settle(pilot)
+        assert ("deploy", "local-cpu") in fake_engine.calls
+        done = [x for x in seen if isinstance(x, m.ActionDone)]
+        assert done and done[-1].action == "deploy"
+        assert any(isinstance(x, m.ActionProgress) for x in seen)
+        assert cell(app, "local-cpu", "state") == "in service"
+        await pilot.press("t")
+        await settle(pilot)
+        assert any(isinstance(x, m.TestStarted) for x in seen)
+        assert cell(app, "local-cpu", "state") == "testing"
+        for _ in range(20):
+            if any(isinstance(x, m.TestFinished) for x in seen):
+                break
+            await pilot.pause(0.25)
+        finished = [x for x in seen if isinstance(x, m.TestFinished)]
+        assert finished and finished[0].record is not None
+        await pilot.pause()
+        assert cell(app, "local-cpu", "tps") == "41.0"
+        assert cell(app, "local-cpu", "state") == "in service"
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "pid 4242" in str(app.screen.query_one(".dialog-body").render())
+        await pilot.press("y")
+        await settle(pilot)
+        assert ("teardown", "local-cpu") in fake_engine.calls
+        assert cell(app, "local-cpu", "state") == "not deployed"
+
+
+async def test_a_key_is_handled_while_a_test_runs(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.test_windows = 1000
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select(pilot, "local-cpu-compiled")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.pause(0.6)
+        assert cell(app, "local-cpu-compiled", "state") == "testing"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("q")  # quitting with a deployment asks; cancel keeps the test going
+        await settle(pilot)
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        assert fake_engine.last_run is not None and not fake_engine.last_run.cancelled
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert fake_engine.last_run.cancelled
+        assert ("teardown", "local-cpu-compiled") in fake_engine.calls
+
+
+async def test_quit_with_deployed_offers_teardown(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, QuitScreen)
+        body = str(app.screen.query_one(".dialog-body").render())
+        assert "local-cpu-compiled" in body and "per hour" in body
+        await pilot.press("t")
+        await settle(pilot)
+    assert ("teardown_all", "") in fake_engine.calls
+    assert fake_engine.deployed == set()
+
+
+async def test_quit_keep_leaves_deployments_up(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+    assert fake_engine.deployed == {"local-cpu-compiled"}
+    assert ("teardown_all", "") not in fake_engine.calls
+
+
+async def test_settings_are_checked_and_saved(fake_engine: FakeEngine, settings_path: Path) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#concurrency", Input).value = "0"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "between 1" in str(app.screen.query_one("#settings-error").render())
+        app.screen.query_one("#concurrency", Input).value = "2"
+        app.screen.query_one("#duration", Input).value = "3"
+        app.screen.query_one("#warmup", Input).value = "1"
+        app.screen.query_one("#warmup", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert stored.load(settings_path) == (stored.TestSettings(2, 3.0, 1.0), None)
+
+
+async def test_export_writes_where_it_says(
+    fake_engine: FakeEngine, settings_path: Path, tmp_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    target = tmp_path / "out.csv"
+    seen: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert fake_engine.exported == [target]
+        written = [x for x in seen if isinstance(x, m.ExportWritten)]
+        assert written and written[0].rows == 3
+        assert f"wrote 3 run(s) to {target}" in log(app)
+
+
+async def test_results_screen_sorts_by_any_column(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 3 + 5
+        tps = [float(str(table.get_row_at(i)[2])) for i in range(table.row_count)]
+        assert tps == sorted(tps, reverse=True)
+        await pilot.press("o")
+        tps = [float(str(table.get_row_at(i)[2])) for i in range(table.row_count)]
+        assert tps == sorted(tps)
+        await pilot.press("left_square_bracket")  # sort by the column before TPS: configuration
+        configs = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert configs == sorted(configs)
+        sources = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        assert sources == {"measured", "published"}
+        await pilot.press("escape")
+        assert app.screen is app.main_screen
+
+
+async def test_engine_failure_is_one_line_not_a_crash(settings_path: Path) -> None:
+    def broken() -> FakeEngine:
+        raise RuntimeError("results store is locked\nsecond line")
+
+    app = RnbenchApp(broken, b"jpeg", settings_path=settings_path, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "the engine could not start: RuntimeError: results store is locked" in log(app)
+        assert "second line" not in log(app)
+        await pilot.press("d")
+        await pilot.pause()
+        assert "deploy: the engine could not start" in log(app)

@@ -1,0 +1,69 @@
+"""Snapshots of the main, results and help screens: fake engine, fixed data, fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from tui_fakes import FakeEngine, fixed_clock
+
+from rnbench.tui.app import RnbenchApp
+from rnbench.tui.widgets.grid import ConfigGrid
+
+SnapCompare = Callable[..., bool]
+
+
+def make_app(settings_path: Path) -> RnbenchApp:
+    engine = FakeEngine(test_windows=6)
+    return RnbenchApp(lambda: engine, b"jpeg", settings_path=settings_path, clock=fixed_clock)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def after_a_test(pilot: Pilot[Any]) -> None:
+    """The compiled local row selected after a finished (fake) test."""
+    await settle(pilot)
+    grid = pilot.app.screen.query_one(ConfigGrid)
+    grid.move_cursor(row=grid.get_row_index("local-cpu-compiled"))
+    await pilot.press("t")
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, RnbenchApp)
+    for _ in range(40):
+        if not app.main_screen.tests:
+            break
+        await pilot.pause(0.2)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+def test_main_screen(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    assert snap_compare(make_app(settings_path), terminal_size=(120, 35), run_before=after_a_test)
+
+
+def test_main_screen_wide(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    assert snap_compare(make_app(settings_path), terminal_size=(200, 50), run_before=after_a_test)
+
+
+def test_results_screen(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    async def results(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(make_app(settings_path), terminal_size=(120, 35), run_before=results)
+
+
+def test_help_screen(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    async def help_screen(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(settings_path), terminal_size=(120, 35), run_before=help_screen)

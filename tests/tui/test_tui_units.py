@@ -1,0 +1,111 @@
+"""The TUI's plain parts: settings, formats, grid cells, result rows, histogram bins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tui_fakes import FIXED_NOW, FIXED_RUNS, FakeEngine
+
+from rnbench.core.configs import get_configuration
+from rnbench.core.errors import UsageError
+from rnbench.results.seed import published_row, published_rows
+from rnbench.tui import fmt
+from rnbench.tui import settings as stored
+from rnbench.tui.plots import rebin
+from rnbench.tui.results_rows import chart_rows, result_rows, sort_rows
+from rnbench.tui.rows import RowFacts, detail_line, grid_cells
+from rnbench.tui.screens.quit import describe
+
+
+def test_settings_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "tui-settings.json"
+    assert stored.load(path) == (stored.TestSettings(), None)
+    stored.save(path, stored.TestSettings(2, 3.0, 1.0))
+    assert stored.load(path) == (stored.TestSettings(2, 3.0, 1.0), None)
+    assert json.loads(path.read_text())["concurrency"] == 2
+
+
+def test_bad_settings_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "tui-settings.json"
+    path.write_text("{not json")
+    settings, warning = stored.load(path)
+    assert settings == stored.TestSettings() and warning and "unreadable" in warning
+    path.write_text(json.dumps({"concurrency": 0, "duration_s": 3, "warmup_s": 1}))
+    settings, warning = stored.load(path)
+    assert settings == stored.TestSettings() and warning and "concurrency" in warning
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (("x", "3", "1"), "whole number"),
+        (("0", "3", "1"), "between 1"),
+        (("2", "0", "1"), "duration"),
+        (("2", "nan", "1"), "finite"),
+        (("2", "3", "-1"), "warm-up"),
+    ],
+)
+def test_settings_reject_bad_values(values: tuple[str, str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        stored.parse(*values)
+
+
+def test_settings_make_the_load_spec() -> None:
+    spec = stored.parse("2", "3", "1").spec()
+    assert (spec.concurrency, spec.duration_s, spec.warmup_s, spec.mode) == (2, 3.0, 1.0, "closed")
+
+
+def test_formats() -> None:
+    assert fmt.ms(None) == fmt.usd(None) == fmt.tps(None) == fmt.NONE
+    assert (fmt.ms(3.214), fmt.ms(38.44), fmt.ms(452.6)) == ("3.21", "38.4", "453")
+    assert (fmt.duration(45), fmt.duration(723), fmt.duration(11220)) == ("45s", "12m03s", "3h07m")
+    assert (fmt.count(269_000), fmt.count(1_095_480)) == ("269k", "1.10M")
+
+
+def test_grid_cells_show_dashes_without_a_price_and_accrue_with_one() -> None:
+    engine = FakeEngine(deployed={"local-cpu"})
+    local = get_configuration("local-cpu")
+    facts = RowFacts(local, engine.status(local), None, FIXED_RUNS[0], None)
+    cells = grid_cells(facts, FIXED_NOW)
+    assert cells["state"] == "in service" and cells["up"] == "12m34s"
+    assert cells["usd_up"] == fmt.NONE and cells["usd_1m"] == fmt.NONE
+    assert cells["tps"] == "21.4" and cells["study"] == fmt.NONE
+    c5 = get_configuration("c5")
+    status = engine.status(c5)
+    priced = RowFacts(c5, status, engine.price(c5), None, published_row("c5"))
+    cells = grid_cells(priced, FIXED_NOW)
+    assert cells["state"] == "unavailable" and cells["usd_up"] == fmt.NONE
+    assert cells["study"] == fmt.tps(published_row("c5").tps)  # type: ignore[union-attr]
+    assert "no AWS credentials" in detail_line(priced)
+    assert "$0.222/h" in detail_line(priced)
+
+
+def test_result_rows_mark_published_and_sort_missing_last() -> None:
+    rows = result_rows(FIXED_RUNS, published_rows())
+    assert [r.source for r in rows].count("published") == len(published_rows())
+    assert rows[0].run_id == "run-b"  # newest measured first
+    by_cost = sort_rows(rows, "usd_1m", reverse=False)
+    costs = [r.usd_per_1m for r in by_cost]
+    priced = [c for c in costs if c is not None]
+    assert priced == sorted(priced) and costs[-1] is None
+    assert costs.index(None) == len(priced)
+    published = next(r for r in rows if r.source == "published" and r.config == "c5")
+    assert published.littles_ms == pytest.approx(16 / published.tps * 1000)
+    labels = [label for label, _ in chart_rows(rows)]
+    assert "c5 (pub)" in labels and labels.count("local-cpu") == 1
+
+
+def test_rebin_merges_neighbours_and_drops_empty_ends() -> None:
+    buckets = [(1.0, 0), (2.0, 3), (3.0, 1), (4.0, 0), (5.0, 2), (6.0, 0)]
+    assert rebin(buckets, 2) == [(3.0, 4), (5.0, 2)]
+    assert rebin(buckets, 10) == [(2.0, 3), (3.0, 1), (4.0, 0), (5.0, 2)]
+    assert rebin([(1.0, 0)], 4) == []
+
+
+def test_quit_prompt_says_what_keeping_costs() -> None:
+    engine = FakeEngine(deployed={"local-cpu"})
+    deployments = engine.owned()
+    text = describe(deployments, {"local-cpu": None})
+    assert "local-cpu" in text and "$0.000 per hour" in text and "1 without a price" in text

@@ -1,0 +1,237 @@
+"""A fake engine with fixed data and a fixed clock, for TUI snapshot and Pilot tests.
+
+It has the methods of `rnbench.core.engine.Engine` the TUI calls, answers at once, and records
+what it was asked to do. The real-backend tests use the real engine instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rnbench.core.backend import Deployment, Progress, State, Status
+from rnbench.core.configs import Configuration, all_configurations
+from rnbench.core.errors import NotDeployedError
+from rnbench.core.loadgen.types import LoadSpec, Window
+from rnbench.core.targets import HttpTarget
+from rnbench.results.prices import Price
+from rnbench.results.record import RunRecord
+
+FIXED_NOW = 1_760_000_000.0
+"""The fake clock: 2025-10-09 08:53:20 UTC."""
+
+NO_AWS = "no AWS credentials found (give --profile or set AWS_PROFILE)"
+
+
+def fixed_clock() -> float:
+    return FIXED_NOW
+
+
+def make_record(
+    config: str, tps: float, p50: float, p99: float, price: float | None, started: str, run_id: str
+) -> RunRecord:
+    per_hour = tps * 3600
+    return RunRecord(
+        run_id=run_id,
+        started_at=started,
+        config=config,
+        backend="local" if config.startswith("local") else "sagemaker",
+        instance_type="local" if config.startswith("local") else "ml.c5.xlarge",
+        runtime="compiled" if "compiled" in config or "neo" in config else "eager",
+        compiled="compiled" in config,
+        device="cpu",
+        weights="random",
+        mode="closed",
+        concurrency=16,
+        warmup="5s",
+        duration_s=20.0,
+        requests=int(tps * 20),
+        errors=0,
+        tps=tps,
+        mean_ms=16 / tps * 1000,
+        p50_ms=p50,
+        p90_ms=p50 * 1.2,
+        p95_ms=p50 * 1.3,
+        p99_ms=p99,
+        max_ms=p99 * 1.5,
+        server_p50_ms=p50 * 0.8,
+        littles_law_residual_pct=1.2,
+        usd_per_hour=price,
+        price_source="fixture" if price else "",
+        tps_per_usd_hour=tps / price if price else None,
+        usd_per_1m=1e6 / per_hour * price if price else None,
+        inferences_per_usd=per_hour / price if price else None,
+        transactions_per_hour=per_hour,
+        rnbench_version="0.1.0",
+        torch_version="2.x",
+    )
+
+
+FIXED_RUNS = [
+    make_record("local-cpu", 21.4, 742.0, 905.0, None, "2025-10-09T08:00:00+00:00", "run-a"),
+    make_record(
+        "local-cpu-compiled", 44.9, 352.0, 431.0, None, "2025-10-09T08:10:00+00:00", "run-b"
+    ),
+    make_record("c5", 50.1, 318.0, 402.0, 0.222, "2025-10-08T10:00:00+00:00", "run-c"),
+]
+
+
+@dataclass(frozen=True)
+class FakeSnapshot:
+    config_key: str
+    run_id: str
+    phase: str
+    windows: tuple[Window, ...]
+    histogram: tuple[tuple[float, int], ...]
+    record: RunRecord | None
+    error: str | None
+
+
+def fixed_windows(n: int) -> tuple[Window, ...]:
+    return tuple(
+        Window(
+            i,
+            float(i + 1),
+            40 + (i % 3),
+            {"timeout": 1} if i == 2 else {},
+            40.0 + (i % 3),
+            380.0,
+            350.0 + i,
+            400.0,
+            420.0,
+            460.0 + 5 * i,
+            500.0,
+        )
+        for i in range(n)
+    )
+
+
+FIXED_HISTOGRAM = tuple(
+    (300.0 + 10 * i, [0, 2, 9, 30, 55, 41, 20, 8, 3, 1, 0, 1][i % 12]) for i in range(30)
+)
+
+
+class FakeRun:
+    """A test that measures `n_windows` windows, one per `snapshot()` call, then finishes."""
+
+    def __init__(self, config: Configuration, n_windows: int = 4, fail: str | None = None):
+        self.config = config
+        self.calls = 0
+        self.n_windows = n_windows
+        self.fail = fail
+        self.cancelled = False
+
+    def snapshot(self) -> FakeSnapshot:
+        self.calls += 1
+        shown = min(self.calls, self.n_windows)
+        finished = self.done
+        record = None
+        if finished and self.fail is None:
+            record = make_record(
+                self.config.key, 41.0, 351.0, 470.0, None, "2025-10-09T09:00:00+00:00", "run-new"
+            )
+        phase = "done" if record else ("failed" if finished else "measuring")
+        return FakeSnapshot(
+            self.config.key,
+            "run-new",
+            phase,
+            fixed_windows(shown),
+            FIXED_HISTOGRAM,
+            record,
+            self.fail if finished else None,
+        )
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    @property
+    def done(self) -> bool:
+        return self.cancelled or self.calls >= self.n_windows
+
+
+@dataclass
+class FakeEngine:
+    """Fixed configurations, states, prices and runs; records every call."""
+
+    deployed: set[str] = field(default_factory=lambda: {"local-cpu-compiled"})
+    runs_: list[RunRecord] = field(default_factory=lambda: list(FIXED_RUNS))
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    test_windows: int = 4
+    exported: list[Path] = field(default_factory=list)
+    last_run: FakeRun | None = None
+
+    def configurations(self) -> tuple[Configuration, ...]:
+        return all_configurations(cuda=False)
+
+    def _deployment(self, config: Configuration) -> Deployment:
+        return Deployment(
+            config.key,
+            "local",
+            f"pid 4242 on 127.0.0.1:{8080}",
+            HttpTarget("127.0.0.1", 8080),
+            FIXED_NOW - 754.0,
+        )
+
+    def status(self, config: Configuration) -> Status:
+        if config.backend == "sagemaker":
+            return Status(config.key, State.UNAVAILABLE, reason=NO_AWS)
+        if config.key in self.deployed:
+            return Status(config.key, State.IN_SERVICE, deployment=self._deployment(config))
+        return Status(config.key, State.NOT_DEPLOYED)
+
+    def price(self, config: Configuration) -> Price | None:
+        prices = {"ml.c5.xlarge": 0.222, "ml.g4dn.xlarge": 0.821, "ml.inf1.xlarge": 0.297}
+        if config.instance_type in prices:
+            return Price(
+                config.instance_type,
+                "eu-west-1",
+                prices[config.instance_type],
+                "reference study",
+                "2021-01-01",
+            )
+        return None
+
+    def compile(self, config: Configuration, progress: Progress) -> None:
+        self.calls.append(("compile", config.key))
+        progress(f"{config.key}: compiled (fake)")
+
+    def deploy(self, config: Configuration, progress: Progress) -> Deployment:
+        self.calls.append(("deploy", config.key))
+        progress(f"{config.key}: starting (fake)")
+        self.deployed.add(config.key)
+        return self._deployment(config)
+
+    def teardown(self, config: Configuration, progress: Progress) -> bool:
+        self.calls.append(("teardown", config.key))
+        was = config.key in self.deployed
+        self.deployed.discard(config.key)
+        return was
+
+    def owned(self) -> list[Deployment]:
+        configs = {c.key: c for c in self.configurations()}
+        return [self._deployment(configs[k]) for k in sorted(self.deployed)]
+
+    def teardown_all(self, progress: Progress) -> list[str]:
+        self.calls.append(("teardown_all", ""))
+        keys = sorted(self.deployed)
+        self.deployed.clear()
+        return keys
+
+    def start_test(self, config: Configuration, spec: LoadSpec, body: bytes) -> FakeRun:
+        self.calls.append(("test", config.key))
+        if config.key not in self.deployed:
+            raise NotDeployedError(f"{config.key} is not in service (not deployed)")
+        self.last_run = FakeRun(config, self.test_windows)
+        return self.last_run
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        return list(self.runs_)
+
+    def export(self, path: Path) -> int:
+        self.exported.append(path)
+        path.write_text("run_id\n" + "".join(f"{r.run_id}\n" for r in self.runs_))
+        return len(self.runs_)
+
+
+def fresh(record: RunRecord, **changes: object) -> RunRecord:
+    return replace(record, **changes)  # type: ignore[arg-type]
