@@ -5,8 +5,13 @@ Every test ends with no load process left behind.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 from fake_servers import Behaviour, FakeServer, FlakyTarget, load_processes
 
@@ -150,3 +155,44 @@ def test_a_steady_run_stops_once_stable_and_an_unsteady_one_does_not() -> None:
 def test_impossible_specs_are_usage_errors(spec: LoadSpec, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         LoadRun(HttpTarget("127.0.0.1", 9), b"", spec)
+
+
+_CALLER = """
+import sys, time
+from fake_servers import Behaviour, FakeServer, load_processes
+from rnbench.core.loadgen import LoadSpec, run_load
+with FakeServer(Behaviour(service_s=0.02)) as server:
+    seen = []
+    def report(window):
+        if not seen:
+            seen.append(window)
+            print(" ".join(str(p.pid) for p in load_processes()), flush=True)
+    try:
+        run_load(server.target, b"x", LoadSpec(concurrency=4, duration_s=60, warmup_s=0.2), report)
+    except KeyboardInterrupt:
+        print("interrupted", len(load_processes()), flush=True)
+"""
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_an_interrupted_or_killed_caller_leaves_no_load_process(signal_name: str) -> None:
+    """Ctrl-C: the run is cancelled and joined; a killed caller: its load processes exit."""
+    caller = subprocess.Popen(
+        [sys.executable, "-c", _CALLER],
+        cwd=Path(__file__).parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert caller.stdout is not None
+        loaders = [psutil.Process(int(pid)) for pid in caller.stdout.readline().split()]
+        assert loaders, "the caller reported no load process"
+        caller.send_signal(getattr(signal, signal_name))
+        out, _ = caller.communicate(timeout=30)
+        if signal_name == "SIGINT":
+            assert out.strip() == "interrupted 0" and caller.returncode == 0
+        _, alive = psutil.wait_procs(loaders, timeout=10)
+        assert alive == []
+    finally:
+        caller.kill()
+        caller.wait(10)
