@@ -196,3 +196,24 @@ def test_an_interrupted_or_killed_caller_leaves_no_load_process(signal_name: str
     finally:
         caller.kill()
         caller.wait(10)
+
+
+def test_load_processes_do_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
+    """A console script (the TUI) must not be re-imported, with all it imports, per process."""
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "print('main module ran', file=sys.stderr)\n"
+        "from fake_servers import Behaviour, FakeServer\n"
+        "from rnbench.core.loadgen import LoadSpec, run_load\n"
+        "if __name__ == '__main__':\n"
+        "    with FakeServer(Behaviour(service_s=0.01)) as server:\n"
+        "        spec = LoadSpec(concurrency=2, duration_s=0.5, warmup_s=0, processes=2)\n"
+        "        print(run_load(server.target, b'x', spec).requests)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert int(done.stdout) > 0
+    assert done.stderr.count("main module ran") == 1, done.stderr

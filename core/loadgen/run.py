@@ -16,9 +16,12 @@ import logging
 import math
 import multiprocessing
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -78,6 +81,23 @@ def _highest_us(spec: LoadSpec) -> int:
     return int(seconds * 1e6) + 1_000_000
 
 
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """Hide the caller's `__main__` while processes are spawned.
+
+    `spawn` re-runs the parent's main module in every child (for a console script, the script:
+    the TUI would import Textual, and whatever it imports, into every load process). Load
+    processes need nothing from it: targets live in importable modules, not in `__main__`.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class LoadRun:
     """One load test against `target`, sending `body` per request as `spec` says.
 
@@ -125,7 +145,8 @@ class LoadRun:
                 name=f"rnbench-load-{index}",
                 daemon=True,
             )
-            proc.start()
+            with _bare_main():
+                proc.start()
             sender.close()
             self._procs.append(proc)
             self._conns.append(receiver)
