@@ -16,10 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hdrh.histogram import HdrHistogram
+
 from rnbench.core.backend import Backend, Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration, all_configurations, get_configuration
 from rnbench.core.errors import NotDeployedError, RnbenchError
-from rnbench.core.loadgen import LoadRun, latency_buckets, merge_encoded
+from rnbench.core.loadgen import LoadRun, decode_histogram, latency_buckets
+from rnbench.core.loadgen.hist import encode_histogram
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary, Window
 from rnbench.results.cost import cost_figures
 from rnbench.results.export import export_csv
@@ -74,7 +77,7 @@ class TestRun:
         self._load = LoadRun(deployment.target, body, spec)
         self._lock = threading.Lock()
         self._windows: deque[Window] = deque(maxlen=600)
-        self._histogram = ""
+        self._histogram: HdrHistogram | None = None
         self._record: RunRecord | None = None
         self._error: str | None = None
         self._finished = threading.Event()
@@ -89,7 +92,7 @@ class TestRun:
     def snapshot(self) -> TestSnapshot:
         with self._lock:
             windows = tuple(self._windows)
-            histogram = self._histogram
+            histogram = encode_histogram(self._histogram) if self._histogram else ""
             record, error = self._record, self._error
         phase = self._load.phase if record is None and error is None else self._final_phase()
         buckets = tuple(latency_buckets(histogram)) if histogram else ()
@@ -146,7 +149,11 @@ class TestRun:
             with self._lock:
                 self._windows.append(window)
                 if window.histogram:
-                    self._histogram = merge_encoded(self._histogram, window.histogram)
+                    latencies = decode_histogram(window.histogram)
+                    if self._histogram is None:
+                        self._histogram = latencies
+                    else:
+                        self._histogram.add(latencies)
 
     def _record_from(self, summary: LoadSummary | None, status: str) -> RunRecord:
         config, spec, details = self._config, self._spec, self._deployment.details
