@@ -31,6 +31,7 @@ def test_latency_buckets_cover_every_recorded_value() -> None:
     assert bounds == sorted(bounds) and bounds[-1] == pytest.approx(200.0, rel=1e-3)
     assert buckets[0][1] == 50 and buckets[-1][1] == 20
     assert latency_buckets(encode_histogram(new_histogram(1000))) == []
+    assert latency_buckets("") == []  # a window without a success has no histogram text
 
 
 def test_bad_histogram_text_is_a_one_line_error() -> None:

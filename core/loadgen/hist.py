@@ -38,11 +38,18 @@ def encode_histogram(histogram: HdrHistogram) -> str:
     return encoded.decode("ascii")
 
 
+EMPTY_HIGHEST_US = 3_600_000_000
+"""Range of the empty histogram that `decode_histogram("")` gives (one hour)."""
+
+
 def decode_histogram(encoded: str) -> HdrHistogram:
     """A histogram from `encode_histogram` output (or a `Window`/`LoadSummary` field).
 
+    "" (a window without a successful request) gives an empty histogram.
     Raises RnbenchError when the text is not an encoded histogram.
     """
+    if not encoded:
+        return new_histogram(EMPTY_HIGHEST_US)
     try:
         return HdrHistogram.decode(encoded.encode("ascii"))
     except Exception as exc:  # hdrh raises several unrelated types on bad input
@@ -52,7 +59,7 @@ def decode_histogram(encoded: str) -> HdrHistogram:
 def latency_buckets(encoded: str, buckets: int = 30) -> list[tuple[float, int]]:
     """Counts in `buckets` logarithmic latency buckets, as (upper bound in ms, count), for a plot.
 
-    The buckets span the recorded minimum to maximum; an empty histogram gives an empty list.
+    The buckets span the recorded minimum to maximum; an empty histogram (or "") gives [].
     Raises RnbenchError when `encoded` is not an encoded histogram or `buckets` < 1.
     """
     if buckets < 1:

@@ -13,9 +13,7 @@ stragglers.
 from __future__ import annotations
 
 import logging
-import math
 import multiprocessing
-import os
 import sys
 import threading
 import time
@@ -26,15 +24,13 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
-from rnbench.core.errors import UsageError
 from rnbench.core.loadgen.child import FLUSH_DELAY_NS, child_main
 from rnbench.core.loadgen.merge import Merger
+from rnbench.core.loadgen.plan import check_spec, highest_us, plan_processes
 from rnbench.core.loadgen.recorder import CONTROL_SIZE, MEASURE, START, STOP, Part
 from rnbench.core.loadgen.types import LoadError, LoadSpec, LoadSummary, Window
 from rnbench.core.targets import Target
 
-WORKERS_PER_PROCESS = 32
-"""Auto mode runs at most this many workers per load process (and no more processes than CPUs)."""
 _READY_TIMEOUT_S = 120.0
 _START_MARGIN_NS = 20_000_000
 _JOIN_S = 5.0
@@ -42,43 +38,6 @@ _JOIN_S = 5.0
 
 class _Crash(LoadError):
     """A load process died or reported a failure of its own."""
-
-
-def plan_processes(spec: LoadSpec) -> list[int]:
-    """Workers per load process: `spec.processes`, or enough processes for 32 workers each."""
-    count = spec.processes or min(
-        os.cpu_count() or 1, math.ceil(spec.concurrency / WORKERS_PER_PROCESS)
-    )
-    count = max(1, min(count, spec.concurrency))
-    base, extra = divmod(spec.concurrency, count)
-    return [base + (1 if i < extra else 0) for i in range(count)]
-
-
-def check_spec(spec: LoadSpec) -> None:
-    """Raises UsageError, with one line, for a spec that cannot run."""
-    problems = [
-        (spec.concurrency < 1, f"concurrency must be at least 1, not {spec.concurrency}"),
-        (spec.duration_s <= 0, f"duration must be positive, not {spec.duration_s}"),
-        (spec.warmup_s < 0 or spec.warmup_requests < 0, "warm-up cannot be negative"),
-        (spec.rate is not None and not spec.rate > 0, f"rate must be positive, not {spec.rate}"),
-        (spec.timeout_s <= 0, f"timeout must be positive, not {spec.timeout_s}"),
-        (spec.processes < 0, f"processes cannot be negative, not {spec.processes}"),
-        (spec.window_s <= 0, f"window must be positive, not {spec.window_s}"),
-        (spec.stability_window_s <= 0, "stability window must be positive"),
-        (spec.stability_pct is not None and not spec.stability_pct > 0, "stability % must be > 0"),
-        (spec.arrival not in ("constant", "poisson"), f"unknown arrival {spec.arrival!r}"),
-    ]
-    for bad, message in problems:
-        if bad:
-            raise UsageError(message)
-
-
-def _highest_us(spec: LoadSpec) -> int:
-    # Open-loop latency runs from the intended time, so queueing can exceed the timeout.
-    seconds = spec.timeout_s
-    if spec.rate is not None:
-        seconds += spec.warmup_s + spec.duration_s
-    return int(seconds * 1e6) + 1_000_000
 
 
 @contextmanager
@@ -110,7 +69,7 @@ class LoadRun:
         self._body = body
         self._spec = spec
         self._plan = plan_processes(spec)
-        self._highest_us = _highest_us(spec)
+        self._highest_us = highest_us(spec)
         self._ctx = multiprocessing.get_context("spawn")
         self._control = self._ctx.RawArray("q", CONTROL_SIZE)
         self._warm = self._ctx.RawArray("q", len(self._plan))
@@ -242,7 +201,7 @@ class LoadRun:
                 control[MEASURE] = max(time.perf_counter_ns(), earliest)
             self._check_alive(done)
             pending = [c for i, c in enumerate(self._conns) if i not in done]
-            for conn in wait(pending, timeout=0.01):
+            for conn in wait(pending, timeout=0.02):
                 self._receive(self._conns.index(conn), conn, ready, done)  # type: ignore[arg-type]
         self._finish(sum(self._warm))
 
