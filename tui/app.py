@@ -26,7 +26,7 @@ from rnbench.tui.screens.main import MainScreen
 class RnbenchApp(App[None]):
     """Deploy, test, compare and tear down ResNet-50 configurations from the keyboard."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "rnbench"
     SUB_TITLE = "ResNet-50 serving benchmark"
 

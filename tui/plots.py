@@ -30,11 +30,16 @@ def rebin(buckets: Sequence[tuple[float, int]], bins: int) -> list[tuple[float, 
     ]
 
 
+TPS_WINDOWS = 120
+"""The TPS plot shows the last two minutes."""
+
+
 def draw_tps(plt: Plot, windows: Sequence[Window]) -> None:
     plt.clear_figure()
     plt.title("TPS per second")
     if not windows:
         return
+    windows = windows[-TPS_WINDOWS:]
     xs = [w.elapsed_s for w in windows]
     plt.plot(xs, [w.tps for w in windows], marker="braille", label="TPS")
     plt.plot(xs, [w.p99_ms for w in windows], marker="braille", label="p99 ms", yside="right")

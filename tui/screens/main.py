@@ -204,8 +204,10 @@ class MainScreen(Screen[None]):
             if run.done:
                 self.tests.pop(key)
                 self.post_message(m.TestFinished(key, snapshot.record, snapshot.error))
-        if self.tests or self._ticks % 2 == 0:
-            self._show_rows()
+        if self._ticks % 2 == 0:
+            self._show_rows()  # up time and $ accrued: 1 Hz is their resolution
+        elif self.tests:
+            self._show_selected()
         if self._ticks % REFRESH_TICKS == 0 and not self.activity:
             self._refresh()
 

@@ -30,7 +30,7 @@ class LivePanel(Horizontal):
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._drawn: tuple[str, int, str] | None = None
+        self._drawn: tuple[str, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="figures")
@@ -41,20 +41,17 @@ class LivePanel(Horizontal):
         self.show(None, None, "")
 
     def show(self, key: str | None, snapshot: SnapshotLike | None, hint: str) -> None:
-        """Show `snapshot` of `key`'s test, or `hint` when it has none."""
-        figures = self.query_one("#figures", Static)
+        """Show `snapshot` of `key`'s test, or `hint` when it has none (no-op when unchanged)."""
         if snapshot is None:
-            figures.update(Text(hint, style="dim"))
-            self._plot(("", 0, ""), None)
-            return
-        figures.update(_figures(snapshot))
-        last = snapshot.windows[-1].index if snapshot.windows else -1
-        self._plot((snapshot.run_id, last, snapshot.phase), snapshot)
-
-    def _plot(self, signature: tuple[str, int, str], snapshot: SnapshotLike | None) -> None:
+            signature: tuple[str, ...] = ("hint", key or "", hint)
+        else:
+            last = snapshot.windows[-1].index if snapshot.windows else -1
+            signature = (snapshot.run_id, str(last), snapshot.phase, snapshot.error or "")
         if signature == self._drawn:
             return
         self._drawn = signature
+        figures = self.query_one("#figures", Static)
+        figures.update(Text(hint, style="dim") if snapshot is None else _figures(snapshot))
         tps_plot = self.query_one("#tps-plot", PlotextPlot)
         histogram_plot = self.query_one("#histogram-plot", PlotextPlot)
         draw_tps(tps_plot.plt, snapshot.windows if snapshot else ())
