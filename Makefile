@@ -24,6 +24,8 @@ test: install
 check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	mkdir -p build/mypy/rnbench
+	for part in core tui inference results; do ln -sfn ../../../$$part build/mypy/rnbench/$$part; done
 	$(VENV)/bin/mypy
 
 bench: install
