@@ -22,6 +22,7 @@ import hashlib
 import io
 import re
 import tarfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class Artifact:
 
 
 def _sagemaker_cache() -> Path:
-    path = cache_dir() / "sagemaker"
+    path: Path = cache_dir() / "sagemaker"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -127,10 +128,11 @@ def traced_model(progress: Callable[[str], None]) -> tuple[Path, str]:
         progress("tracing ResNet-50 to TorchScript")
         model, info = build_model()
         kind = info.kind
-        with torch.no_grad():
-            traced = torch.jit.trace(model, torch.zeros(INPUT_SHAPE))
         partial = path.with_suffix(".partial")
-        torch.jit.save(traced, str(partial))  # type: ignore[no-untyped-call]
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "jit.trace is deprecated"
+            traced = torch.jit.trace(model, torch.zeros(INPUT_SHAPE))  # type: ignore[no-untyped-call]
+            torch.jit.save(traced, str(partial))  # type: ignore[no-untyped-call]
         check_torchscript(partial)
         partial.replace(path)
     check_torchscript(path)

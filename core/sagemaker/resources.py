@@ -61,7 +61,8 @@ class OwnedEndpoint:
 
 def tags_of(sm: Any, arn: str) -> dict[str, str]:
     pages = sm.get_paginator("list_tags").paginate(ResourceArn=arn)
-    return naming.as_dict(t for page in pages for t in page.get("Tags", []))
+    found: dict[str, str] = naming.as_dict(t for page in pages for t in page.get("Tags", []))
+    return found
 
 
 def _created(value: Any) -> float:
