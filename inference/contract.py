@@ -13,6 +13,12 @@ SERVER_TIME_HEADER = "X-Rnbench-Inference-Ms"
 """Response header: the server's own decode + preprocess + inference time for the request, in ms."""
 MODEL_TIME_HEADER = "X-Rnbench-Model-Ms"
 """Response header: the model's forward pass alone, in ms."""
+QUEUE_TIME_HEADER = "X-Rnbench-Queue-Ms"
+"""Response header: time the request waited for the server's single inference thread, in ms."""
+INFO_PATH = "/info"
+"""GET: JSON describing what the local server serves (runtime, weights, versions, agreement)."""
+EXTRA_CONTENT_TYPES = ("application/octet-stream",)
+"""Also accepted by the local server (the bytes are still checked to be a JPEG or PNG)."""
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Larger request bodies are refused with 413."""

@@ -1,0 +1,94 @@
+"""In-process throughput of the runtimes: the ceiling the HTTP server is measured against.
+
+Counts whole requests as the server handles them (decode + preprocess + predict + top-5, batch 1)
+in one thread, without HTTP. `make bench` compares this with the same image served over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from rnbench.inference.predict import top_k
+from rnbench.inference.preprocess import preprocess
+from rnbench.inference.runtimes import Loaded, Runtime, agreement, load_runtime
+
+WARMUP_CALLS = 3
+"""Untimed calls before measuring (first calls allocate and pick kernels)."""
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """One runtime's in-process result."""
+
+    runtime: str
+    """Runtime name."""
+    images: int
+    """Images handled in the timed period."""
+    seconds: float
+    """Length of the timed period."""
+
+    @property
+    def images_per_s(self) -> float:
+        """Throughput in images per second."""
+        return self.images / self.seconds if self.seconds > 0 else 0.0
+
+
+def measure(runtime: Runtime, image_bytes: bytes, seconds: float) -> Throughput:
+    """Handle `image_bytes` repeatedly for about `seconds` (at least one image) after a warm-up.
+
+    Raises BadImage when `image_bytes` is not an acceptable image.
+    """
+    for _ in range(WARMUP_CALLS):
+        top_k(runtime.predict(preprocess(image_bytes)))
+    images = 0
+    start = time.perf_counter()
+    deadline = start + max(seconds, 0.0)
+    while images == 0 or time.perf_counter() < deadline:
+        top_k(runtime.predict(preprocess(image_bytes)))
+        images += 1
+    return Throughput(runtime.name, images, time.perf_counter() - start)
+
+
+def in_process_throughput(
+    runtime_name: str,
+    image_bytes: bytes,
+    seconds: float,
+    device: str = "cpu",
+    weights_path: str | os.PathLike[str] | None = None,
+) -> float:
+    """Images per second of one runtime, in this process, batch 1.
+
+    Raises UsageError (bad name, device or weights), BackendUnavailable (no CUDA), BadImage.
+    """
+    loaded = load_runtime(runtime_name, device, weights_path)
+    return measure(loaded.runtime, image_bytes, seconds).images_per_s
+
+
+def compare(
+    image_bytes: bytes,
+    seconds: float,
+    rounds: int = 2,
+    device: str = "cpu",
+    weights_path: str | os.PathLike[str] | None = None,
+) -> dict[str, float]:
+    """Eager and compiled measured back to back, alternating, in one process.
+
+    Returns {"eager", "compiled" (img/s, best round each), "ratio", "top1_equal" (1.0 or 0.0),
+    "max_prob_deviation"}. Alternating rounds keeps the ratio fair on a machine whose load varies.
+    Raises UsageError, BackendUnavailable, BadImage.
+    """
+    compiled: Loaded = load_runtime("compiled", device, weights_path)
+    eager = compiled.reference if device == "cpu" else load_runtime("eager", device).runtime
+    best = {"eager": 0.0, "compiled": 0.0}
+    for _ in range(max(1, rounds)):
+        for name, runtime in (("eager", eager), ("compiled", compiled.runtime)):
+            best[name] = max(best[name], measure(runtime, image_bytes, seconds).images_per_s)
+    equal, deviation = agreement(compiled.runtime, compiled.reference, [preprocess(image_bytes)])
+    return {
+        **best,
+        "ratio": best["compiled"] / best["eager"] if best["eager"] else 0.0,
+        "top1_equal": 1.0 if equal else 0.0,
+        "max_prob_deviation": deviation,
+    }

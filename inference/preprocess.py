@@ -1,0 +1,108 @@
+"""The study's request handling: image bytes -> a normalised [1, 3, 224, 224] float32 batch.
+
+Same result as the study's torchvision pipeline (PIL decode, Resize(255), CenterCrop(224),
+ToTensor, Normalize with ImageNet mean/std), done with PIL and numpy without torch, so that it is
+cheap. Untrusted bytes are checked before they are decoded: only JPEG and PNG, no decompression
+bombs, no truncated files.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from rnbench.inference.contract import MAX_IMAGE_PIXELS
+
+RESIZE = 255
+"""Shorter side after Resize, as in the study."""
+CROP = 224
+"""Side of the centre crop, as in the study."""
+MEAN = (0.485, 0.456, 0.406)
+"""ImageNet channel means (torchvision's Normalize in the study)."""
+STD = (0.229, 0.224, 0.225)
+"""ImageNet channel standard deviations."""
+FORMATS = ("JPEG", "PNG")
+"""Decoders PIL may use (its JPEG decoder also reads the multi-picture JPEGs cameras write)."""
+
+_MEAN = np.asarray(MEAN, dtype=np.float32)
+_STD = np.asarray(STD, dtype=np.float32)
+
+
+class BadImage(ValueError):
+    """The request body is not an acceptable image; str() is one line for the client."""
+
+
+def resized_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) after torchvision's Resize(255): shorter side 255, aspect kept."""
+    if width <= height:
+        return RESIZE, int(RESIZE * height / width)
+    return int(RESIZE * width / height), RESIZE
+
+
+def _open(data: bytes) -> Image.Image:
+    if not data:
+        raise BadImage("empty body: expected a JPEG or PNG image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise BadImage("image too large: refused as a decompression bomb") from None
+        except UnidentifiedImageError:
+            raise BadImage("not a JPEG or PNG image") from None
+        except (OSError, SyntaxError, ValueError) as error:
+            raise BadImage(f"unreadable image: {_one_line(error)}") from None
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise BadImage("image has no pixels")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise BadImage(
+            f"image too large: {width}x{height} pixels exceeds {MAX_IMAGE_PIXELS} "
+            "(decompression bomb)"
+        )
+    new_w, new_h = resized_size(width, height)
+    if new_w * new_h > MAX_IMAGE_PIXELS:
+        raise BadImage(f"image aspect ratio too extreme: {width}x{height}")
+    return image
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text[:200] or type(error).__name__
+
+
+def decode(data: bytes) -> Image.Image:
+    """Decode untrusted bytes into an RGB PIL image.
+
+    Raises BadImage for anything but a whole, reasonably sized JPEG or PNG.
+    """
+    image = _open(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image.load()
+            if image.mode != "RGB":
+                image = image.convert("RGB")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
+            raise BadImage(f"corrupt or truncated image: {_one_line(error)}") from None
+    return image
+
+
+def to_batch(image: Image.Image) -> np.ndarray:
+    """Resize(255) + CenterCrop(224) + ToTensor + Normalize + batch of 1, as float32 NCHW."""
+    new_w, new_h = resized_size(*image.size)
+    resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR)
+    left = int(round((new_w - CROP) / 2.0))
+    top = int(round((new_h - CROP) / 2.0))
+    cropped = resized.crop((left, top, left + CROP, top + CROP))
+    pixels = np.asarray(cropped, dtype=np.float32)  # HWC, 0..255
+    pixels = (pixels / 255.0 - _MEAN) / _STD
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
+
+
+def preprocess(data: bytes) -> np.ndarray:
+    """Image bytes -> [1, 3, 224, 224] float32 batch. Raises BadImage for bad input."""
+    return to_batch(decode(data))

@@ -1,0 +1,234 @@
+"""The local inference server: ResNet-50 behind the SageMaker container contract on 127.0.0.1.
+
+Starlette on uvicorn. `GET /ping`, `POST /invocations` and SageMaker Runtime's
+`POST /endpoints/{name}/invocations` (so boto3's `sagemaker-runtime` client works against it with
+`endpoint_url`), plus `GET /info`. Each answer carries the server's own processing time in a header.
+Bad input gets a 4xx with a one-line message; the server never dies of it.
+
+Run: `python -m rnbench.inference.server --runtime compiled --port 0 --ready-file PATH`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rnbench.core.errors import RnbenchError
+from rnbench.inference.contract import (
+    EXTRA_CONTENT_TYPES,
+    IMAGE_CONTENT_TYPES,
+    INFO_PATH,
+    INVOCATIONS_PATH,
+    MAX_BODY_BYTES,
+    MODEL_TIME_HEADER,
+    PING_PATH,
+    QUEUE_TIME_HEADER,
+    RUNTIME_PATH_TEMPLATE,
+    SERVER_TIME_HEADER,
+)
+from rnbench.inference.preprocess import BadImage
+from rnbench.inference.service import InferenceService
+
+log = logging.getLogger("rnbench.server")
+ACCEPTED_TYPES = frozenset(IMAGE_CONTENT_TYPES + EXTRA_CONTENT_TYPES)
+
+
+class TooLarge(Exception):
+    """The request body is over MAX_BODY_BYTES."""
+
+
+def _error(status: int, message: str, close: bool = False) -> JSONResponse:
+    headers = {"Connection": "close"} if close else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge
+    return bytes(body)
+
+
+def build_app(service: InferenceService) -> Starlette:
+    """The ASGI app around a started (or starting) InferenceService."""
+
+    async def ping(_: Request) -> Response:
+        if not service.ready:
+            return Response("loading\n", status_code=503, media_type="text/plain")
+        return Response("\n", status_code=200, media_type="text/plain")
+
+    async def info(_: Request) -> Response:
+        return JSONResponse(service.info())
+
+    async def invocations(request: Request) -> Response:
+        if not service.ready:
+            return _error(503, "model is still loading")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in ACCEPTED_TYPES:
+            shown = content_type or "none"
+            accepted = ", ".join(sorted(ACCEPTED_TYPES))
+            return _error(415, f"unsupported content type {shown}: send one of {accepted}")
+        try:
+            body = await _read_body(request, MAX_BODY_BYTES)
+        except TooLarge:
+            # The rest of the body is never read, so the connection cannot be reused.
+            return _error(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
+        loop = asyncio.get_running_loop()
+        try:
+            answer = await loop.run_in_executor(
+                service.executor, service.infer_sync, body, time.perf_counter()
+            )
+        except BadImage as error:
+            return _error(400, str(error))
+        except Exception as error:  # the model failing must not take the server down
+            log.error("inference failed: %s", " ".join(str(error).split())[:300])
+            return _error(500, "inference failed")
+        headers = {
+            SERVER_TIME_HEADER: f"{answer.server_ms:.3f}",
+            MODEL_TIME_HEADER: f"{answer.model_ms:.3f}",
+            QUEUE_TIME_HEADER: f"{answer.queue_ms:.3f}",
+        }
+        return JSONResponse(answer.payload, headers=headers)
+
+    routes = [
+        Route(PING_PATH, ping, methods=["GET"]),
+        Route(INFO_PATH, info, methods=["GET"]),
+        Route(INVOCATIONS_PATH, invocations, methods=["POST"]),
+        Route(RUNTIME_PATH_TEMPLATE, invocations, methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _write_atomically(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0 picks a free one). Raises OSError."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnbench.inference.server", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--runtime", choices=("eager", "compiled"), default="eager")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--weights", default=None, help="ResNet-50 state-dict file (.pth)")
+    parser.add_argument("--ready-file", type=Path, default=None, help="JSON written when ready")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Load the model, serve until SIGTERM/SIGINT; returns the exit code."""
+    import uvicorn
+
+    service = InferenceService(args.runtime, args.device, args.weights)
+    try:
+        service.start()
+        sock = bind(args.host, args.port)
+    except RnbenchError as error:
+        print(f"rnbench server: {error}", file=sys.stderr)
+        service.close()
+        return 2
+    except OSError as error:
+        print(f"rnbench server: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        service.close()
+        return 2
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        build_app(service), log_level="warning", access_log=False, lifespan="off"
+    )
+    ready_file: Path | None = args.ready_file
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            info = service.info()
+            log.warning(
+                "serving %s on %s at http://%s:%d (weights %s)",
+                args.runtime,
+                args.device,
+                host,
+                port,
+                info["weights"],
+            )
+            if ready_file is not None and not self.should_exit:
+                _write_atomically(
+                    ready_file,
+                    {
+                        "host": host,
+                        "port": port,
+                        "pid": os.getpid(),
+                        "runtime": args.runtime,
+                        "device": args.device,
+                        "weights": info["weights"],
+                        "weights_source": info["weights_source"],
+                        "torch_version": info["torch_version"],
+                        "agreement": info["agreement"],
+                        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    },
+                )
+
+    server = _Server(config)
+    # uvicorn handles SIGTERM/SIGINT itself, then re-raises them to the previous handlers once it
+    # has shut down; these make that re-raise a no-op so the process exits 0 instead of dying.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _ignore_signal)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        service.close()
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
+    return 0
+
+
+def _ignore_signal(signum: int, frame: object) -> None:
+    """Swallow the signal uvicorn re-raises after its own graceful shutdown."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; exit 0 after a clean shutdown, 2 on a start-up error."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

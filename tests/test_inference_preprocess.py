@@ -1,0 +1,131 @@
+"""Preprocessing equals the study's torchvision pipeline and refuses bad or dangerous images."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rnbench.inference.contract import MAX_IMAGE_PIXELS
+from rnbench.inference.preprocess import BadImage, preprocess, resized_size
+
+
+def study_pipeline(data: bytes) -> np.ndarray:
+    """The study's input_fn, verbatim in spirit: PIL + torchvision transforms."""
+    from torchvision import transforms
+
+    pipeline = transforms.Compose(
+        [
+            transforms.Resize(255),
+            transforms.CenterCrop(224),
+            transforms.ToTensor(),
+            transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+        ]
+    )
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    result: np.ndarray = pipeline(image).unsqueeze(0).numpy()
+    return result
+
+
+def encode(pixels: np.ndarray, fmt: str, mode: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.fromarray(pixels)
+    if mode:
+        image = image.convert(mode)
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def png_header_bomb(width: int, height: int) -> bytes:
+    """A valid 1-bit PNG of width x height, all zeros: tiny on the wire, huge when decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" * (1 + (width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_doggo_matches_study_pipeline_exactly(doggo_jpeg: bytes) -> None:
+    got = preprocess(doggo_jpeg)
+    assert got.shape == (1, 3, 224, 224)
+    assert got.dtype == np.float32
+    assert got.flags["C_CONTIGUOUS"]
+    assert float(np.abs(got - study_pipeline(doggo_jpeg)).max()) <= 1e-6
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "fmt", "mode"),
+    [
+        (640, 480, "JPEG", None),
+        (300, 1001, "PNG", None),
+        (256, 255, "JPEG", None),
+        (1023, 777, "PNG", "L"),
+        (100, 80, "PNG", "RGBA"),
+        (224, 224, "PNG", "P"),
+    ],
+)
+def test_other_sizes_and_modes_match_study_pipeline(
+    width: int, height: int, fmt: str, mode: str | None
+) -> None:
+    rng = np.random.default_rng(width * height)
+    data = encode(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), fmt, mode)
+    assert float(np.abs(preprocess(data) - study_pipeline(data)).max()) <= 1e-6
+
+
+def test_resized_size_keeps_aspect() -> None:
+    assert resized_size(224, 224) == (255, 255)
+    assert resized_size(640, 480) == (340, 255)
+    assert resized_size(300, 1001) == (255, 850)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"", "empty"),
+        (b"hello, this is not an image", "not a JPEG or PNG"),
+        (b"GIF89a" + b"\x00" * 64, "not a JPEG or PNG"),
+    ],
+)
+def test_non_images_are_refused(body: bytes, fragment: str) -> None:
+    with pytest.raises(BadImage, match=fragment):
+        preprocess(body)
+
+
+def test_truncated_jpeg_is_refused(doggo_jpeg: bytes) -> None:
+    with pytest.raises(BadImage) as caught:
+        preprocess(doggo_jpeg[: len(doggo_jpeg) // 2])
+    assert "\n" not in str(caught.value)
+
+
+def test_gif_is_refused_even_when_valid() -> None:
+    data = encode(np.zeros((32, 32, 3), dtype=np.uint8), "GIF")
+    with pytest.raises(BadImage):
+        preprocess(data)
+
+
+def test_bomb_over_pil_limit_is_refused() -> None:
+    bomb = png_header_bomb(20_000, 20_000)
+    assert len(bomb) < 200_000
+    with pytest.raises(BadImage, match="decompression bomb"):
+        preprocess(bomb)
+
+
+def test_bomb_over_our_limit_is_refused_before_decoding() -> None:
+    width = 8_000
+    height = MAX_IMAGE_PIXELS // width + 1
+    with pytest.raises(BadImage, match="decompression bomb"):
+        preprocess(png_header_bomb(width, height))
+
+
+def test_extreme_aspect_ratio_is_refused() -> None:
+    with pytest.raises(BadImage, match="aspect ratio"):
+        preprocess(png_header_bomb(400_000, 1))
