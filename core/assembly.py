@@ -12,7 +12,9 @@ from pathlib import Path
 from rnbench.core.backend import Backend
 from rnbench.core.engine import Engine
 from rnbench.core.local.backend import LocalBackend
-from rnbench.results.prices import PriceBook
+from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
+from rnbench.core.sagemaker.live import live_price
+from rnbench.results.prices import LivePrice, Price, PriceBook
 from rnbench.results.store import RunStore
 
 
@@ -43,20 +45,25 @@ def build_engine(
     """
     aws = aws or AwsOptions()
     cuda = cuda_present()
-    backends: dict[str, Backend] = {"local": LocalBackend(cuda=cuda, weights=weights)}
-    sagemaker = _sagemaker_backend(aws)
-    if sagemaker is not None:
-        backends["sagemaker"] = sagemaker
-    return Engine(backends, RunStore(store_path), PriceBook.load(), cuda=cuda)
-
-
-def _sagemaker_backend(aws: AwsOptions) -> Backend | None:
-    try:
-        from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings
-    except ImportError:  # the SageMaker backend is optional until it lands
-        return None
     settings = SageMakerSettings.resolve(
         profile=aws.profile, region=aws.region, role=aws.role, bucket=aws.bucket
     )
-    backend: Backend = SageMakerBackend(settings)
-    return backend
+    backends: dict[str, Backend] = {
+        "local": LocalBackend(cuda=cuda, weights=weights),
+        "sagemaker": SageMakerBackend(settings),
+    }
+    prices = PriceBook.load(live=_live_when_usable(settings))
+    return Engine(backends, RunStore(store_path), prices, cuda=cuda)
+
+
+def _live_when_usable(settings: SageMakerSettings) -> LivePrice:
+    """The Price List lookup, asked only once AWS settings are known to work (else None)."""
+    lookup = live_price(settings)
+
+    def live(instance_type: str, region: str) -> Price | None:
+        if unavailable_reason(settings) is not None:
+            return None
+        price: Price | None = lookup(instance_type, region)
+        return price
+
+    return live

@@ -75,6 +75,8 @@ class Backend(Protocol):
     """Deploys, invokes and tears down configurations of one kind (local or SageMaker)."""
 
     name: str
+    region: str
+    """The region prices are looked up for; empty for the local backend."""
 
     def unavailable_reason(self, config: Configuration) -> str | None:
         """None when this backend can act for `config` here, else a one-line reason."""

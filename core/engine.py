@@ -58,6 +58,7 @@ class TestRun:
     def __init__(
         self,
         store: RunStore,
+        backend: Backend,
         config: Configuration,
         deployment: Deployment,
         spec: LoadSpec,
@@ -66,6 +67,8 @@ class TestRun:
         sweep_id: str = "",
     ) -> None:
         self._store = store
+        self._backend = backend
+        self._wall_start = time.time()
         self._config = config
         self._deployment = deployment
         self._spec = spec
@@ -84,6 +87,7 @@ class TestRun:
         self._thread = threading.Thread(target=self._follow, name=f"test-{config.key}", daemon=True)
 
     def start(self) -> TestRun:
+        self._wall_start = time.time()
         self._store.begin_run(self._record_from(None, status="running"))
         self._load.start()
         self._thread.start()
@@ -127,7 +131,7 @@ class TestRun:
                 time.sleep(0.2)
             self._take(self._load.poll())
             summary = self._load.result()
-            record = self._record_from(summary, status="ok")
+            record = self._with_server_latency(self._record_from(summary, status="ok"))
             self._store.finish_run(record)
             with self._lock:
                 self._record = record
@@ -137,6 +141,17 @@ class TestRun:
             self._fail(f"{self._config.key}: test failed: {type(exc).__name__}: {exc}")
         finally:
             self._finished.set()
+
+    def _with_server_latency(self, record: RunRecord) -> RunRecord:
+        """Add the backend's own latency figures for the run (SageMaker: CloudWatch), if any."""
+        fetch = getattr(self._backend, "server_latency", None)
+        if fetch is None or record.server_p50_ms is not None:
+            return record
+        figures = fetch(self._deployment, self._wall_start, time.time())
+        if figures is None:
+            return replace(record, note="CloudWatch latency not yet available for this run")
+        model_ms, overhead_ms = figures
+        return replace(record, server_p50_ms=model_ms, server_overhead_p50_ms=overhead_ms)
 
     def _fail(self, message: str) -> None:
         with self._lock:
@@ -256,8 +271,7 @@ class Engine:
         return self.backend(config).describe(config)
 
     def price(self, config: Configuration) -> Price | None:
-        region = getattr(self.backend(config), "region", "") or ""
-        return self.prices.lookup(config.instance_type, region, config.key)
+        return self.prices.lookup(config.instance_type, self.backend(config).region, config.key)
 
     def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
         self.backend(config).compile(config, progress)
@@ -299,7 +313,14 @@ class Engine:
         if status.state is not State.IN_SERVICE or status.deployment is None:
             raise NotDeployedError(f"{config.key} is not in service ({status.state.value})")
         run = TestRun(
-            self.store, config, status.deployment, spec, body, self.price(config), sweep_id
+            self.store,
+            self.backend(config),
+            config,
+            status.deployment,
+            spec,
+            body,
+            self.price(config),
+            sweep_id,
         )
         return run.start()
 

@@ -60,6 +60,8 @@ class RunRecord:
     neo_target: str = ""
     max_prob_deviation: float | None = None
     """Largest difference of output probabilities against eager on fixed inputs (compiled)."""
+    server_overhead_p50_ms: float | None = None
+    """SageMaker: CloudWatch OverheadLatency p50 of the run (server_p50_ms is ModelLatency)."""
     sweep_id: str = ""
     """Runs of one sweep share it."""
     note: str = ""

@@ -33,6 +33,7 @@ class LocalBackend:
     """Serves configurations whose backend is `local` from server processes on this machine."""
 
     name = "local"
+    region = ""
 
     def __init__(
         self,

@@ -36,6 +36,19 @@ class SageMakerBackend:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
 
+    @property
+    def region(self) -> str:
+        """The region prices are looked up for."""
+        return str(self.settings.region or "")
+
+    def server_latency(
+        self, deployment: Deployment, start: float, end: float
+    ) -> tuple[float, float] | None:
+        """CloudWatch's ModelLatency and OverheadLatency p50 (ms) for a run, when available."""
+        from rnbench.core.sagemaker.live import endpoint_latency
+
+        return endpoint_latency(self.settings, deployment.resource_id, start, end)
+
     # -- plumbing -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
         """A control-plane boto3 client (cached; boto3 itself honours AWS_ENDPOINT_URL)."""
@@ -183,6 +196,7 @@ class SageMakerBackend:
             "region": str(self.settings.region),
             "endpoint_status": endpoint.status,
             "framework_version": endpoint.tags.get("rnbench:framework", ""),
+            "torch_version": endpoint.tags.get("rnbench:framework", ""),
             "neo_target": endpoint.tags.get("rnbench:neo-target", ""),
             "weights": endpoint.tags.get("rnbench:weights", ""),
             "session": endpoint.tags.get(naming.SESSION, ""),
