@@ -21,6 +21,7 @@ examples:
   rnbench deploy local-cpu-compiled                          start a local server and keep it
   rnbench test local-cpu-compiled --rate 10 --duration 30    open loop at 10 requests/s
   rnbench test local-cpu --concurrency 1,4,16                a sweep: throughput-latency curve
+  rnbench leftovers                                          what is still up, and its cost
   rnbench teardown --all                                     stop everything rnbench started
   rnbench results                                            every stored run
   rnbench export --csv runs.csv                              the same, as CSV
@@ -173,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("config", nargs="?", metavar="CONFIG")
     target.add_argument("--all", action="store_true", help="everything rnbench owns")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _add_aws(p)
+
+    p = sub.add_parser(
+        "leftovers", help="what rnbench still has deployed, with age and cost so far"
+    )
     _add_aws(p)
 
     p = sub.add_parser("results", help="table of stored runs, newest first")

@@ -59,6 +59,45 @@ def cmd_configs(args: argparse.Namespace) -> int:
         )
     headers = ("key", "label", "backend", "instance", "runtime", "$/h", "study TPS", "state")
     print(table(headers, rows))
+    _print_leftovers(engine, heading=True)
+    return 0
+
+
+def _print_leftovers(engine: Engine, heading: bool = False) -> int:
+    """List what rnbench has up, with age and cost so far; returns how many."""
+    import time
+
+    from rnbench.results.cost import usd_accrued
+
+    owned = engine.owned()
+    if not owned:
+        if not heading:
+            print("rnbench has nothing deployed")
+        return 0
+    rows = []
+    for deployment in owned:
+        config = engine.configuration(deployment.config_key)
+        price = engine.price(config)
+        age_s = max(0.0, time.time() - deployment.created_at)
+        cost = usd_accrued(price.usd_per_hour, age_s) if price else None
+        rows.append(
+            [
+                deployment.config_key,
+                deployment.resource_id,
+                deployment.instance_type,
+                f"{age_s / 60:.0f} min",
+                money(price.usd_per_hour, 3) if price else "",
+                money(cost),
+            ]
+        )
+    if heading:
+        print("\nstill deployed (tear down with `rnbench teardown --all`):")
+    print(table(("config", "resource", "instance", "up", "$/h", "$ so far"), rows))
+    return len(owned)
+
+
+def cmd_leftovers(args: argparse.Namespace) -> int:
+    _print_leftovers(_engine(args))
     return 0
 
 
