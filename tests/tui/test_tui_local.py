@@ -85,8 +85,14 @@ async def test_deploy_test_export_teardown_and_quit_on_the_local_backend(
         await pilot.pause()
         assert cell(app, "local-cpu", "tps") == f"{record.tps:.1f}"
         assert cell(app, "local-cpu", "state") == "in service"
-        figures = str(app.main_screen.query_one(LivePanel).query_one("#figures").render())
-        assert "local-cpu" in figures and "done" in figures
+        shown = app.main_screen.snapshots["local-cpu"]
+        assert shown.phase == "done" and shown.windows and shown.histogram
+        assert app.main_screen.query_one(LivePanel)._drawn == (
+            shown.run_id,
+            str(shown.windows[-1].index),
+            "done",
+            "",
+        )
 
         target = tmp_path / "runs.csv"
         await pilot.press("e")

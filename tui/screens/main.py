@@ -194,6 +194,7 @@ class MainScreen(Screen[None]):
     def _tick(self) -> None:
         self._ticks += 1
         for key, run in list(self.tests.items()):
+            finished = run.done  # before the snapshot, so a finished run's has its record
             try:
                 snapshot = run.snapshot()
             except Exception as exc:  # noqa: BLE001 - a broken sample must not kill the UI
@@ -201,7 +202,7 @@ class MainScreen(Screen[None]):
                 self.post_message(m.TestFinished(key, None, workers.one_line(exc)))
                 continue
             self.snapshots[key] = snapshot
-            if run.done:
+            if finished:
                 self.tests.pop(key)
                 self.post_message(m.TestFinished(key, snapshot.record, snapshot.error))
         if self._ticks % 2 == 0:
