@@ -1,1 +1,7 @@
-"""inference"""
+"""What runs inside an endpoint: ResNet-50, the study's preprocessing, runtimes, the local server.
+
+Modules: `weights` (model and weights), `preprocess` (image bytes -> batch), `runtimes` (eager and
+compiled, agreement check), `predict` (top-5 answer), `service` + `server` (the HTTP server),
+`bench` (in-process throughput), `contract` (constants; no torch). Importing this package is cheap:
+torch loads only when a model is built.
+"""

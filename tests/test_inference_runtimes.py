@@ -33,7 +33,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[runtimes.Load
 
 
 def test_compiled_agrees_with_eager(compiled: runtimes.Loaded, doggo_jpeg: bytes) -> None:
-    inputs = [preprocess(doggo_jpeg), *runtimes.agreement_inputs(count=3, seed=7)]
+    inputs = [preprocess(doggo_jpeg), *runtimes.agreement_inputs(count=2, seed=7)]
     top1_equal, deviation = runtimes.agreement(compiled.runtime, compiled.reference, inputs)
     assert top1_equal
     assert 0.0 <= deviation < 1e-4
@@ -42,18 +42,22 @@ def test_compiled_agrees_with_eager(compiled: runtimes.Loaded, doggo_jpeg: bytes
     assert abs(float(probabilities.sum()) - 1.0) < 1e-4
 
 
-def test_agreement_detects_a_different_model(compiled: runtimes.Loaded) -> None:
-    class Shifted:
-        name, device = "shifted", "cpu"
+def test_agreement_detects_a_different_model() -> None:
+    class Fixed:
+        def __init__(self, hot: int, scale: float) -> None:
+            self.name, self.device, self.hot, self.scale = "fixed", "cpu", hot, scale
 
         def predict(self, batch: np.ndarray) -> np.ndarray:
-            return np.roll(compiled.reference.predict(batch), 1, axis=1)
+            out = np.full((1, 1000), (1 - self.scale) / 999, dtype=np.float32)
+            out[0, self.hot] = self.scale
+            return out
 
-    top1_equal, deviation = runtimes.agreement(
-        Shifted(), compiled.reference, runtimes.agreement_inputs(count=1)
-    )
-    assert not top1_equal
-    assert deviation > 1e-3
+    batch = [np.zeros((1, 3, 224, 224), dtype=np.float32)]
+    assert runtimes.agreement(Fixed(3, 0.9), Fixed(3, 0.9), batch) == (True, 0.0)
+    top1_equal, deviation = runtimes.agreement(Fixed(3, 0.9), Fixed(3, 0.8), batch)
+    assert top1_equal and deviation == pytest.approx(0.1, abs=1e-6)
+    top1_equal, deviation = runtimes.agreement(Fixed(4, 0.9), Fixed(3, 0.9), batch)
+    assert not top1_equal and deviation == pytest.approx(0.9 - 0.1 / 999, abs=1e-6)
 
 
 def test_export_is_cached_and_a_corrupt_cache_is_rebuilt(
