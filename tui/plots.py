@@ -53,7 +53,7 @@ def draw_histogram(plt: Plot, buckets: Sequence[tuple[float, int]], bins: int = 
     if not binned:
         return
     labels = [f"{upper:.0f}" for upper, _ in binned]
-    positions = list(range(1, len(binned) + 1))
+    positions = [float(i) for i in range(1, len(binned) + 1)]
     plt.bar(positions, [n for _, n in binned], width=0.8)
     step = max(1, -(-len(binned) // 6))
     plt.xticks(positions[::step], labels[::step])

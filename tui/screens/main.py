@@ -414,7 +414,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv"), chosen)
 
     def action_results(self) -> None:
-        if not self._have_engine("results"):
+        if self.engine is None:
+            self._have_engine("results")
             return
         self.app.push_screen(ResultsScreen(self.engine))
 
