@@ -99,19 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_image() -> bytes:
-    """The study's request image shipped with the package."""
-    from importlib import resources
-
-    return resources.files("rnbench.inference").joinpath("data/doggo.jpg").read_bytes()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from rnbench.core.errors import UsageError
+    from rnbench.core.images import default_image, read_image
+
     try:
-        body = args.image.read_bytes() if args.image else _default_image()
-    except OSError as exc:
-        print(f"rnbench-tui: cannot read the request image: {exc}", file=sys.stderr)
+        body = read_image(args.image) if args.image else default_image()
+    except UsageError as exc:
+        print(f"rnbench-tui: error: {exc}", file=sys.stderr)
         return 2
 
     def build() -> EnginePort:

@@ -7,10 +7,7 @@ message, or the exception's type and first line for anything unexpected.
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textual.message import Message
@@ -120,42 +117,11 @@ def start_test(
     post: Post, engine: EnginePort, config: Configuration, spec: LoadSpec, body: bytes
 ) -> None:
     try:
-        with _real_stderr():
-            run = engine.start_test(config, spec, body)
+        run = engine.start_test(config, spec, body)
     except Exception as exc:  # noqa: BLE001
         post(m.ActionFailed(config.key, "test", one_line(exc)))
         return
     post(m.TestStarted(config.key, run))
-
-
-@contextmanager
-def _real_stderr() -> Iterator[None]:
-    """The process's own stderr while the load generator spawns its processes.
-
-    While the app runs, Textual captures sys.stderr with an object whose fileno() is -1, and
-    multiprocessing's spawn passes sys.stderr.fileno() to the child: it fails with "bad value(s)
-    in fds_to_keep". The swap lasts only while the processes start.
-    """
-    captured = sys.stderr
-    if _valid_fileno(captured) or sys.__stderr__ is None:
-        yield
-        return
-    with _STDERR_LOCK:
-        sys.stderr = sys.__stderr__
-        try:
-            yield
-        finally:
-            sys.stderr = captured
-
-
-def _valid_fileno(stream: object) -> bool:
-    try:
-        return int(stream.fileno()) >= 0  # type: ignore[attr-defined]
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-_STDERR_LOCK = threading.Lock()
 
 
 def list_owned(post: Post, engine: EnginePort) -> None:

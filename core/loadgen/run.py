@@ -47,14 +47,29 @@ def _bare_main() -> Iterator[None]:
     `spawn` re-runs the parent's main module in every child (for a console script, the script:
     the TUI would import Textual, and whatever it imports, into every load process). Load
     processes need nothing from it: targets live in importable modules, not in `__main__`.
+
+    It also restores the process's own stderr meanwhile: a host that captures `sys.stderr` with
+    an object whose fileno() is -1 (Textual does) would make multiprocessing hand -1 to the
+    resource tracker it starts ("bad value(s) in fds_to_keep").
     """
     main = sys.modules.get("__main__")
+    stderr = sys.stderr
     sys.modules["__main__"] = types.ModuleType("__main__")
+    if not _valid_fileno(stderr) and sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
     try:
         yield
     finally:
+        sys.stderr = stderr
         if main is not None:
             sys.modules["__main__"] = main
+
+
+def _valid_fileno(stream: object) -> bool:
+    try:
+        return int(stream.fileno()) >= 0  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class LoadRun:

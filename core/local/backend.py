@@ -134,7 +134,7 @@ class LocalBackend:
             ready_file=str(ready_file),
             log_file=str(log_file),
             created_at=time.time(),
-            info={k: str(v) for k, v in info.items() if k not in ("host", "port")},
+            info=_details(info),
         )
         processes.save(record)
         if not _ping(record.host, record.port):
@@ -201,6 +201,24 @@ def _deployment(record: ServerRecord) -> Deployment:
         instance_type="local",
         details=dict(record.info),
     )
+
+
+def _details(ready: dict[str, object]) -> dict[str, str]:
+    """What the server reported when ready, flattened to strings for `Deployment.details`.
+
+    The compiled runtime's agreement with eager (top-1 equal, largest probability deviation on
+    fixed inputs) becomes `top1_equal` and `max_prob_deviation`, stored with every result.
+    """
+    details = {
+        key: str(value)
+        for key, value in ready.items()
+        if key not in ("host", "port", "agreement") and value is not None
+    }
+    agreement = ready.get("agreement")
+    if isinstance(agreement, dict):
+        details["top1_equal"] = str(agreement.get("top1_equal"))
+        details["max_prob_deviation"] = repr(float(agreement.get("max_prob_deviation", 0.0)))
+    return details
 
 
 def _ping(host: str, port: int, timeout_s: float = 5.0) -> bool:
