@@ -91,10 +91,13 @@ class TestFinished(Message):
 
 @dataclass
 class OwnedListed(Message):
-    """What rnbench has deployed, with each one's price, for the quit prompt."""
+    """What rnbench has deployed, with each one's price: for the quit prompt or the start-up
+    leftovers prompt."""
 
     deployments: list[Deployment]
     prices: dict[str, Price | None]
+    purpose: str = "quit"
+    """`quit` (asked by q) or `start` (listed once the engine is ready)."""
 
 
 @dataclass

@@ -124,7 +124,8 @@ def start_test(
     post(m.TestStarted(config.key, run))
 
 
-def list_owned(post: Post, engine: EnginePort) -> None:
+def list_owned(post: Post, engine: EnginePort, purpose: str = "quit") -> None:
+    """What rnbench has up (it may ask AWS), with prices; `purpose` is passed on."""
     try:
         deployments = engine.owned()
     except Exception as exc:  # noqa: BLE001
@@ -135,7 +136,7 @@ def list_owned(post: Post, engine: EnginePort) -> None:
     for deployment in deployments:
         config = configs.get(deployment.config_key)
         prices[deployment.config_key] = _price(engine, config) if config else None
-    post(m.OwnedListed(deployments, prices))
+    post(m.OwnedListed(deployments, prices, purpose))
 
 
 def export(post: Post, engine: EnginePort, path: Path) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from rich.console import Console
 
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 from tui_fakes import FakeEngine, fixed_clock
 
 from rnbench.tui import messages as m
 from rnbench.tui import settings as stored
 from rnbench.tui.app import RnbenchApp
 from rnbench.tui.screens.confirm import ConfirmScreen
+from rnbench.tui.screens.leftovers import LeftoversScreen
 from rnbench.tui.screens.quit import QuitScreen
 from rnbench.tui.screens.results import ResultsScreen
 from rnbench.tui.widgets.grid import ConfigGrid
@@ -25,10 +29,18 @@ def make_app(engine: FakeEngine, settings_path: Path) -> RnbenchApp:
     return RnbenchApp(lambda: engine, b"jpeg", settings_path=settings_path, clock=fixed_clock)
 
 
-async def settle(pilot: Pilot[None]) -> None:
+async def wait(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait for the workers; the start-up leftovers prompt is answered 'decide later'."""
+    await wait(pilot)
+    if isinstance(pilot.app.screen, LeftoversScreen):
+        await pilot.press("escape")
+        await wait(pilot)
 
 
 async def select(pilot: Pilot[None], key: str) -> None:
@@ -39,6 +51,13 @@ async def select(pilot: Pilot[None], key: str) -> None:
 
 def cell(app: RnbenchApp, key: str, column: str) -> str:
     return str(app.main_screen.query_one(ConfigGrid).get_cell(key, column))
+
+
+def rendered(widget: Static) -> str:
+    """The text a Static shows, rich renderables (tables) included."""
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
 
 
 def log(app: RnbenchApp) -> str:
@@ -256,3 +275,49 @@ async def test_engine_failure_is_one_line_not_a_crash(settings_path: Path) -> No
         await pilot.press("d")
         await pilot.pause()
         assert "deploy: the engine could not start" in log(app)
+
+
+async def test_leftovers_at_start_are_listed_with_age_and_cost_and_torn_down(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.deployed = {"local-cpu-compiled", "c5"}
+    app = make_app(fake_engine, settings_path)
+    seen: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await wait(pilot)
+        listed = [x for x in seen if isinstance(x, m.OwnedListed)]
+        assert len({id(x) for x in listed}) == 1 and listed[0].purpose == "start"
+        assert isinstance(app.screen, LeftoversScreen)
+        body = rendered(app.screen.query_one(".dialog-body", Static))
+        # c5: ml.c5.xlarge at $0.222/h, up 12m34s -> $0.05 so far; the local one has no price
+        assert "c5-endpoint" in body and "ml.c5.xlarge" in body and "12m34s" in body
+        assert "$0.222" in body and "$0.05" in body and "—" in body
+        assert "2 deployment(s) up" in str(app.screen.query_one(".dialog-title").render())
+        # the grid says in service for both, even the SageMaker row the status calls unavailable
+        assert cell(app, "c5", "state") == "in service"
+        assert cell(app, "local-cpu-compiled", "state") == "in service"
+        await pilot.press("t")
+        await wait(pilot)
+        assert ("teardown_all", "") in fake_engine.calls
+        assert fake_engine.deployed == set()
+        assert cell(app, "c5", "state") == "unavailable"
+        assert cell(app, "local-cpu-compiled", "state") == "not deployed"
+
+
+async def test_leftovers_keep_and_nothing_left(fake_engine: FakeEngine, settings_path: Path) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait(pilot)
+        assert isinstance(app.screen, LeftoversScreen)
+        await pilot.press("k")
+        await wait(pilot)
+        assert app.screen is app.main_screen
+        assert "keeping local-cpu-compiled up" in log(app)
+    assert fake_engine.deployed == {"local-cpu-compiled"}
+    assert ("teardown_all", "") not in fake_engine.calls
+    empty = FakeEngine(deployed=set())
+    app = make_app(empty, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait(pilot)
+        assert app.screen is app.main_screen
+        assert "nothing rnbench created is still up" in log(app)

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from tui_fakes import FakeEngine, fixed_clock
 
 from rnbench.tui.app import RnbenchApp
+from rnbench.tui.screens.leftovers import LeftoversScreen
 from rnbench.tui.widgets.grid import ConfigGrid
 
 SnapCompare = Callable[..., bool]
@@ -21,9 +22,14 @@ def make_app(settings_path: Path) -> RnbenchApp:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait for the workers; the start-up leftovers prompt is answered 'decide later'."""
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not isinstance(pilot.app.screen, LeftoversScreen):
+            return
+        await pilot.press("escape")
 
 
 async def after_a_test(pilot: Pilot[Any]) -> None:

@@ -164,6 +164,15 @@ class FakeEngine:
         return all_configurations(cuda=False)
 
     def _deployment(self, config: Configuration) -> Deployment:
+        if config.backend == "sagemaker":
+            return Deployment(
+                config.key,
+                "sagemaker",
+                f"rnbench-{config.key}-endpoint",
+                HttpTarget("127.0.0.1", 8080),
+                FIXED_NOW - 754.0,
+                instance_type=config.instance_type,
+            )
         return Deployment(
             config.key,
             "local",

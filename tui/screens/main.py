@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rnbench.core.backend import State, Status
+from rnbench.core.backend import Deployment, State, Status
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
@@ -31,6 +31,7 @@ from rnbench.tui.rows import RowFacts, detail_line, is_deployed
 from rnbench.tui.screens.confirm import ConfirmScreen
 from rnbench.tui.screens.export import ExportScreen
 from rnbench.tui.screens.help import HelpScreen
+from rnbench.tui.screens.leftovers import LeftoversScreen
 from rnbench.tui.screens.quit import QuitScreen
 from rnbench.tui.screens.results import ResultsScreen
 from rnbench.tui.screens.settings import SettingsScreen
@@ -70,6 +71,9 @@ class MainScreen(Screen[None]):
         self.activity: dict[str, str] = {}
         self.tests: dict[str, TestRunLike] = {}
         self.snapshots: dict[str, SnapshotLike] = {}
+        self.leftovers: dict[str, Deployment] = {}
+        """Deployments found up at start: their rows show in service until the engine's own
+        status says otherwise or they are torn down."""
         self._generation = 0
         self._applied = 0
         self._settle: dict[str, int] = {}
@@ -115,9 +119,13 @@ class MainScreen(Screen[None]):
         self.notify(line, severity="warning", timeout=6)
 
     def _facts(self, config: Configuration) -> RowFacts:
+        status = self.statuses.get(config.key)
+        left = self.leftovers.get(config.key)
+        if left is not None and not is_deployed(status):
+            status = Status(config.key, State.IN_SERVICE, deployment=left)
         return RowFacts(
             config,
-            self.statuses.get(config.key),
+            status,
             self.prices.get(config.key),
             self.last_runs.get(config.key),
             published_row(config.key),
@@ -220,6 +228,7 @@ class MainScreen(Screen[None]):
         self.log_line(f"engine ready: {len(self.configs)} configurations", "ok")
         self._show_rows()
         self._refresh()
+        self._thread(workers.list_owned, "leftovers", "start")
 
     def on_engine_failed(self, message: m.EngineFailed) -> None:
         self._engine_error = message.reason
@@ -232,6 +241,9 @@ class MainScreen(Screen[None]):
         self.statuses.update(message.statuses)
         self.prices.update(message.prices)
         self.last_runs.update(message.last_runs)
+        for key, status in message.statuses.items():
+            if status.state in (State.IN_SERVICE, State.NOT_DEPLOYED):
+                self.leftovers.pop(key, None)  # the engine's own word wins
         for key, generation in list(self._settle.items()):
             if message.generation >= generation:
                 self._settle.pop(key)
@@ -249,6 +261,10 @@ class MainScreen(Screen[None]):
                 self.activity[message.config_key] = "packaging"
 
     def on_action_done(self, message: m.ActionDone) -> None:
+        if message.action == "teardown":
+            self.leftovers.pop(message.config_key, None)
+        elif message.action == "teardown-all":
+            self.leftovers.clear()
         self.log_line(message.summary, "ok")
         self.notify(message.summary, timeout=4)
         self._after_action(message.config_key, message.action)
@@ -292,6 +308,9 @@ class MainScreen(Screen[None]):
         self._show_rows()
 
     def on_owned_listed(self, message: m.OwnedListed) -> None:
+        if message.purpose == "start":
+            self._offer_leftovers(message)
+            return
         if not message.deployments:
             self._exit()
             return
@@ -428,6 +447,26 @@ class MainScreen(Screen[None]):
             return
         self.log_line("checking what is still deployed…")
         self._thread(workers.list_owned, "quit")
+
+    def _offer_leftovers(self, message: m.OwnedListed) -> None:
+        """At start: show what is still up from earlier and ask what to do with it."""
+        if not message.deployments:
+            self.log_line("nothing rnbench created is still up")
+            return
+        self.leftovers = {d.config_key: d for d in message.deployments}
+        keys = ", ".join(sorted(self.leftovers))
+        self.log_line(f"still up from earlier: {keys}", "warning")
+        self._show_rows()
+        screen = LeftoversScreen(message.deployments, message.prices, self._clock())
+        self.app.push_screen(screen, self._leftovers_choice)
+
+    def _leftovers_choice(self, choice: str | None) -> None:
+        if choice == "teardown":
+            self._teardown_all()
+        elif choice == "keep":
+            self.log_line(f"keeping {', '.join(sorted(self.leftovers))} up")
+        else:
+            self.log_line("leftovers: decide later (X tears everything down)")
 
     def _quit_choice(self, choice: str | None) -> None:
         if choice == "keep":
