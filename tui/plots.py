@@ -66,3 +66,18 @@ def draw_bars(plt: Plot, title: str, labels: Sequence[str], values: Sequence[flo
     if not labels:
         return
     plt.bar(list(labels), list(values), orientation="horizontal", width=0.6)
+
+
+def draw_sweep(
+    plt: Plot, tps: Sequence[float], p50: Sequence[float], p99: Sequence[float], knee: int | None
+) -> None:
+    """Latency against throughput along a sweep; a vertical line at the knee."""
+    plt.clear_figure()
+    plt.title("latency vs throughput" + ("" if knee is None else " (| = knee)"))
+    if not tps:
+        return
+    plt.plot(list(tps), list(p50), marker="dot", label="p50 ms")
+    plt.plot(list(tps), list(p99), marker="dot", label="p99 ms")
+    if knee is not None:
+        plt.vline(tps[knee], "red")
+    plt.xlabel("TPS")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import PublishedRow
 from rnbench.tui import fmt
+from rnbench.tui.analysis_rows import agreement, mode, stable
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class ResultRow:
     inferences_per_usd: float | None
     started: str
     run_id: str = ""
+    mode: str = ""
+    """`closed 16` or `open 10/s`."""
+    stable: bool | None = None
+    """Whether the stability criterion was met; None when not asked for (or published)."""
+    agreement: float | None = None
+    """Largest probability deviation of the runtime from eager (compiled runtimes)."""
 
 
 Column = tuple[str, str, Callable[[ResultRow], object], Callable[[ResultRow], str]]
@@ -47,6 +54,8 @@ COLUMNS: tuple[Column, ...] = (
     ("p50", "p50 ms", lambda r: r.p50_ms, lambda r: _p50(r)),
     ("p99", "p99 ms", lambda r: r.p99_ms, lambda r: fmt.ms(r.p99_ms)),
     ("littles", "LL ms", lambda r: r.littles_ms, lambda r: fmt.ms(r.littles_ms)),
+    ("mode", "mode", lambda r: r.mode, lambda r: r.mode),
+    ("stable", "stable", lambda r: _stable_key(r.stable), lambda r: stable(r.stable)),
     ("usd_h", "$/h", lambda r: r.usd_per_hour, lambda r: fmt.usd(r.usd_per_hour, 3)),
     ("tps_usd", "TPS/$h", lambda r: r.tps_per_usd_hour, lambda r: fmt.tps(r.tps_per_usd_hour)),
     ("usd_1m", "$/1M", lambda r: r.usd_per_1m, lambda r: fmt.usd(r.usd_per_1m)),
@@ -56,14 +65,18 @@ COLUMNS: tuple[Column, ...] = (
         lambda r: r.transactions_per_hour,
         lambda r: fmt.count(r.transactions_per_hour),
     ),
+    ("agree", "agree Δp", lambda r: r.agreement, lambda r: agreement(r.agreement)),
     ("weights", "weights", lambda r: r.weights, lambda r: r.weights),
     ("runtime", "runtime", lambda r: r.runtime, lambda r: r.runtime),
-    ("clients", "clients", lambda r: r.clients, lambda r: str(r.clients)),
     ("started", "started (UTC)", lambda r: r.started, lambda r: r.started),
 )
 """(key, header, sort value, cell text) of every column."""
 
 COLUMN_KEYS: tuple[str, ...] = tuple(c[0] for c in COLUMNS)
+
+
+def _stable_key(value: bool | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _p50(row: ResultRow) -> str:
@@ -91,6 +104,9 @@ def from_record(record: RunRecord) -> ResultRow:
         inferences_per_usd=record.inferences_per_usd,
         started=record.started_at.replace("T", " ")[:19].removesuffix("+00:00"),
         run_id=record.run_id,
+        mode=mode(record),
+        stable=record.stable,
+        agreement=record.max_prob_deviation,
     )
 
 
@@ -112,6 +128,7 @@ def from_published(row: PublishedRow) -> ResultRow:
         transactions_per_hour=cost.transactions_per_hour,
         inferences_per_usd=cost.inferences_per_usd,
         started="",
+        mode=f"closed {row.threads}",
     )
 
 

@@ -6,12 +6,13 @@ import io
 from pathlib import Path
 
 from rich.console import Console
-
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from tui_fakes import FakeEngine, fixed_clock
 
+from rnbench.results.seed import published_row
+from rnbench.tui import fmt
 from rnbench.tui import messages as m
 from rnbench.tui import settings as stored
 from rnbench.tui.app import RnbenchApp
@@ -21,6 +22,8 @@ from rnbench.tui.screens.quit import QuitScreen
 from rnbench.tui.screens.results import ResultsScreen
 from rnbench.tui.widgets.grid import ConfigGrid
 from rnbench.tui.widgets.log_panel import LogPanel
+from rnbench.tui.widgets.slo_panel import SloPanel
+from rnbench.tui.widgets.sweep_curves import SweepCurves
 
 SIZE = (120, 35)
 
@@ -233,8 +236,8 @@ async def test_export_writes_where_it_says(
         await settle(pilot)
         assert fake_engine.exported == [target]
         written = [x for x in seen if isinstance(x, m.ExportWritten)]
-        assert written and written[0].rows == 3
-        assert f"wrote 3 run(s) to {target}" in log(app)
+        assert written and written[0].rows == 7
+        assert f"wrote 7 run(s) to {target}" in log(app)
 
 
 async def test_results_screen_sorts_by_any_column(
@@ -248,7 +251,7 @@ async def test_results_screen_sorts_by_any_column(
         screen = app.screen
         assert isinstance(screen, ResultsScreen)
         table = screen.query_one(DataTable)
-        assert table.row_count == 3 + 5
+        assert table.row_count == 7 + 5
         tps = [float(str(table.get_row_at(i)[2])) for i in range(table.row_count)]
         assert tps == sorted(tps, reverse=True)
         await pilot.press("o")
@@ -304,7 +307,9 @@ async def test_leftovers_at_start_are_listed_with_age_and_cost_and_torn_down(
         assert cell(app, "local-cpu-compiled", "state") == "not deployed"
 
 
-async def test_leftovers_keep_and_nothing_left(fake_engine: FakeEngine, settings_path: Path) -> None:
+async def test_leftovers_keep_and_nothing_left(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
     app = make_app(fake_engine, settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait(pilot)
@@ -321,3 +326,69 @@ async def test_leftovers_keep_and_nothing_left(fake_engine: FakeEngine, settings
         await wait(pilot)
         assert app.screen is app.main_screen
         assert "nothing rnbench created is still up" in log(app)
+
+
+def rows_of(table: DataTable[object]) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_results_tabs_show_mode_overlay_sweeps_and_recommendation(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        runs = {r[-1]: r for r in rows_of(screen.query_one("#results-table", DataTable))}
+        headers = [
+            str(c.label) for c in screen.query_one("#results-table", DataTable).columns.values()
+        ]
+        mode, stable, agree = (headers.index(h) for h in ("mode", "stable", "agree Δp"))
+        opened = next(r for r in runs.values() if r[mode] == "open 10/s")
+        assert opened[1] == "local-cpu" and opened[stable] == "—"
+        swept = [r for r in runs.values() if r[1] == "local-cpu-compiled" and r[agree] != "—"]
+        assert sorted(r[mode] for r in swept) == ["closed 1", "closed 16", "closed 4"]
+        assert {r[stable] for r in swept} == {"yes", "no"} and swept[0][agree] == "3.1e-06"
+
+        await pilot.press("2")
+        overlay = rows_of(screen.query_one("#overlay-table", DataTable))
+        assert [r[1] for r in overlay] == ["c5", "c5-neo", "g4dn", "g4dn-neo", "inf1"]
+        c5 = overlay[0]
+        # the study's 5.9 TPS with 16 clients implies 16 / 5.9 s = 2.7 s, ~10x what it printed
+        study = published_row("c5")
+        assert study is not None
+        assert c5[2] == "5.9" and c5[3] == fmt.ms(study.p50_ms_as_published)
+        assert c5[4] == "2712" and c5[5] == f"{2712 / study.p50_ms_as_published:.1f}x"
+        assert c5[6] == "50.1" and c5[7] == "318"  # rnbench's best c5 run
+        assert overlay[1][6] == "—" and overlay[1][9] == "not measured"
+        note = str(screen.query_one("#overlay-note", Static).render())
+        assert "10x too small" in note
+
+        await pilot.press("3")
+        curves = screen.query_one(SweepCurves)
+        assert [s.sweep_id for s in curves.shown] == ["sweep-1"]
+        table = rows_of(screen.query_one("#sweep-table-0", DataTable))
+        assert [r[0] for r in table] == ["closed 1", "closed 4", "closed 16"]
+        assert [r[-1] for r in table] == ["", "← knee", ""]
+
+        await pilot.press("4")
+        slo = screen.query_one(SloPanel)
+        answer = lambda: str(screen.query_one("#slo-answer", Static).render())  # noqa: E731
+        # 100 TPS at p99 <= 500 ms: the only priced run is c5 (50.1 TPS, p99 402 ms) -> 2 of them
+        assert answer().startswith("c5 x 2: $0.44/h")
+        assert rows_of(screen.query_one("#slo-table", DataTable)) == [
+            ["c5", "2", "50.1", "402", "$0.444", "$1.23", "$324"]
+        ]
+        screen.query_one("#slo-p99", Input).value = "300"
+        await pilot.pause()
+        assert slo.result is not None and slo.result.best is None
+        assert "no measured run meets p99 <= 300 ms" in answer()
+        assert screen.query_one("#slo-table", DataTable).row_count == 0
+        screen.query_one("#slo-tps", Input).value = "-4"
+        await pilot.pause()
+        assert "required TPS must be a number > 0" in answer()
+        await pilot.press("escape")
+        assert app.screen is app.main_screen

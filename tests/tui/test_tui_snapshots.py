@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from tui_fakes import FakeEngine, fixed_clock
 
@@ -62,6 +63,18 @@ def test_results_screen(snap_compare: SnapCompare, settings_path: Path, utc: Non
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
+
+    assert snap_compare(make_app(settings_path), terminal_size=(120, 35), run_before=results)
+
+
+@pytest.mark.parametrize("tab", ["2", "3", "4"], ids=["overlay", "sweeps", "slo"])
+def test_results_tab(snap_compare: SnapCompare, settings_path: Path, utc: None, tab: str) -> None:
+    async def results(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(tab)
+        await pilot.pause()
 
     assert snap_compare(make_app(settings_path), terminal_size=(120, 35), run_before=results)
 

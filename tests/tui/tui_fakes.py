@@ -28,10 +28,17 @@ def fixed_clock() -> float:
 
 
 def make_record(
-    config: str, tps: float, p50: float, p99: float, price: float | None, started: str, run_id: str
+    config: str,
+    tps: float,
+    p50: float,
+    p99: float,
+    price: float | None,
+    started: str,
+    run_id: str,
+    **extra: object,
 ) -> RunRecord:
     per_hour = tps * 3600
-    return RunRecord(
+    record = RunRecord(
         run_id=run_id,
         started_at=started,
         config=config,
@@ -65,6 +72,7 @@ def make_record(
         rnbench_version="0.1.0",
         torch_version="2.x",
     )
+    return replace(record, **extra)  # type: ignore[arg-type]
 
 
 FIXED_RUNS = [
@@ -72,8 +80,40 @@ FIXED_RUNS = [
     make_record(
         "local-cpu-compiled", 44.9, 352.0, 431.0, None, "2025-10-09T08:10:00+00:00", "run-b"
     ),
-    make_record("c5", 50.1, 318.0, 402.0, 0.222, "2025-10-08T10:00:00+00:00", "run-c"),
+    make_record("c5", 50.1, 318.0, 402.0, 0.222, "2025-10-08T10:00:00+00:00", "run-c", stable=True),
 ]
+
+SWEEP_RUNS = [
+    make_record(
+        "local-cpu-compiled",
+        tps,
+        p50,
+        p99,
+        None,
+        f"2025-10-09T07:0{i}:00+00:00",
+        f"run-s{i}",
+        concurrency=clients,
+        sweep_id="sweep-1",
+        stable=i != 2,
+        max_prob_deviation=3.1e-6,
+    )
+    for i, (clients, tps, p50, p99) in enumerate(
+        [(1, 12.0, 80.0, 95.0), (4, 38.0, 104.0, 130.0), (16, 44.9, 352.0, 431.0)]
+    )
+]
+"""A closed-loop sweep of 1, 4, 16 clients: its knee is the 4-client point."""
+
+OPEN_RUN = make_record(
+    "local-cpu",
+    10.0,
+    90.0,
+    140.0,
+    None,
+    "2025-10-09T06:00:00+00:00",
+    "run-o",
+    mode="open",
+    rate=10.0,
+)
 
 
 @dataclass(frozen=True)
@@ -154,7 +194,7 @@ class FakeEngine:
     """Fixed configurations, states, prices and runs; records every call."""
 
     deployed: set[str] = field(default_factory=lambda: {"local-cpu-compiled"})
-    runs_: list[RunRecord] = field(default_factory=lambda: list(FIXED_RUNS))
+    runs_: list[RunRecord] = field(default_factory=lambda: [*FIXED_RUNS, *SWEEP_RUNS, OPEN_RUN])
     calls: list[tuple[str, str]] = field(default_factory=list)
     test_windows: int = 4
     exported: list[Path] = field(default_factory=list)

@@ -28,7 +28,7 @@ def leftover_rows(
     deployments: Sequence[Deployment], prices: Mapping[str, Price | None], now: float
 ) -> list[tuple[str, ...]]:
     """One row of cell texts per deployment, oldest first."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for d in sorted(deployments, key=lambda d: d.created_at):
         age = max(0.0, now - d.created_at)
         price = prices.get(d.config_key)

@@ -1,8 +1,10 @@
-"""The results screen: every stored run beside the study's published rows, and its three charts.
+"""The results screen, in four tabs (keys 1-4).
 
-Like the study's table (TPS, p50, p99, $/h, TPS per $/h, $ per 1M, transactions per hour) plus
-weights and runtime; published rows are marked `published`. Sort by any column: click its
-header, or `[` / `]` to move the sort column and `o` to reverse.
+1 Runs: every stored run beside the study's published rows, like the study's table (TPS, p50,
+  p99, $/h, TPS per $/h, $ per 1M, transactions per hour) plus mode, stability, agreement with
+  eager, weights and runtime, and its three cost charts. Published rows are marked `published`.
+  Sort by any column: click its header, or `[` / `]` to move the sort column and `o` to reverse.
+2 Study overlay, 3 Sweeps (throughput-latency curves, knee marked), 4 SLO recommendation.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from rnbench.results.seed import published_rows
@@ -30,12 +32,16 @@ from rnbench.tui.results_rows import (
     result_rows,
     sort_rows,
 )
+from rnbench.tui.widgets.slo_panel import SloPanel
+from rnbench.tui.widgets.study_overlay import StudyOverlay
+from rnbench.tui.widgets.sweep_curves import SweepCurves
 
 NOTE = (
     "published = the study's figures as printed. * its p50 column is about 10x too small; "
     "'LL ms' is the mean latency Little's law implies (clients / TPS)."
 )
-LEFT = {"source", "config", "weights", "runtime", "started"}
+LEFT = {"source", "config", "weights", "runtime", "started", "mode", "stable"}
+TABS = ("tab-runs", "tab-overlay", "tab-sweeps", "tab-slo")
 
 
 class ResultsScreen(Screen[None]):
@@ -46,6 +52,10 @@ class ResultsScreen(Screen[None]):
         Binding("left_square_bracket", "sort(-1)", "Sort ←", key_display="["),
         Binding("right_square_bracket", "sort(1)", "Sort →", key_display="]"),
         Binding("o", "reverse", "Reverse"),
+        Binding("1", "tab(0)", "Runs", show=False),
+        Binding("2", "tab(1)", "Overlay", show=False),
+        Binding("3", "tab(2)", "Sweeps", show=False),
+        Binding("4", "tab(3)", "SLO", show=False),
     ]
 
     def __init__(self, engine: EnginePort) -> None:
@@ -57,16 +67,24 @@ class ResultsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="results-table", zebra_stripes=True, cursor_type="row")
-        yield Static(Text(NOTE, style="dim"), id="results-note")
-        with Horizontal(id="charts"):
-            yield PlotextPlot(id="chart-usd-1m")
-            yield PlotextPlot(id="chart-per-usd")
-            yield PlotextPlot(id="chart-tx-hour")
+        with TabbedContent(initial=TABS[0], id="results-tabs"):
+            with TabPane("1 Runs", id=TABS[0]):
+                yield DataTable(id="results-table", zebra_stripes=True, cursor_type="row")
+                yield Static(Text(NOTE, style="dim"), id="results-note")
+                with Horizontal(id="charts"):
+                    yield PlotextPlot(id="chart-usd-1m")
+                    yield PlotextPlot(id="chart-per-usd")
+                    yield PlotextPlot(id="chart-tx-hour")
+            with TabPane("2 Study overlay", id=TABS[1]):
+                yield StudyOverlay(id="overlay")
+            with TabPane("3 Sweeps", id=TABS[2]):
+                yield SweepCurves(id="sweeps")
+            with TabPane("4 SLO recommendation", id=TABS[3]):
+                yield SloPanel(id="slo")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#results-table", DataTable)
         for key, header, _, _ in COLUMNS:
             table.add_column(Text(header, justify="left" if key in LEFT else "right"), key=key)
         self.run_worker(
@@ -79,16 +97,19 @@ class ResultsScreen(Screen[None]):
         )
         table.focus()
 
-    def on_runs_loaded(self, message: m.RunsLoaded) -> None:
+    async def on_runs_loaded(self, message: m.RunsLoaded) -> None:
         self.rows = result_rows(message.runs, published_rows())
         self._fill()
         self._charts()
+        self.query_one(StudyOverlay).show(message.runs)
+        self.query_one(SloPanel).show(message.runs)
+        await self.query_one(SweepCurves).show(message.runs)
 
     def on_action_failed(self, message: m.ActionFailed) -> None:
         self.notify(f"{message.action} failed: {message.reason}", severity="error")
 
     def _fill(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#results-table", DataTable)
         table.clear()
         for row in sort_rows(self.rows, self.sort_key, self.reverse):
             style = "italic dim" if row.source == "published" else ""
@@ -144,6 +165,9 @@ class ResultsScreen(Screen[None]):
     def action_reverse(self) -> None:
         self.reverse = not self.reverse
         self._fill()
+
+    def action_tab(self, index: int) -> None:
+        self.query_one(TabbedContent).active = TABS[index]
 
     def action_back(self) -> None:
         self.dismiss(None)
