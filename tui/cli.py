@@ -23,7 +23,7 @@ examples:
   rnbench test local-cpu --concurrency 1,4,16                a sweep: throughput-latency curve
   rnbench leftovers                                          what is still up, and its cost
   rnbench teardown --all                                     stop everything rnbench started
-  rnbench results                                            every stored run
+  rnbench results --study                                    every stored run, and the study
   rnbench export --csv runs.csv                              the same, as CSV
   rnbench recommend --p99 200 --tps 500                      cheapest configuration for an SLO
 
@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("results", help="table of stored runs, newest first")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument(
+        "--study",
+        action="store_true",
+        help="also show the reference study's published rows beside rnbench's best runs",
+    )
 
     p = sub.add_parser("export", help="export stored runs to CSV")
     p.add_argument("--csv", type=Path, required=True, metavar="PATH")

@@ -20,6 +20,7 @@ from rnbench.core.images import default_image, read_image
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.record import RunRecord
 from rnbench.tui.cli_output import money, num, progress_line, runs_table, say, table
+from rnbench.tui.cli_sweep import study_table
 
 LITTLE_LIMIT_PCT = 5.0
 
@@ -281,8 +282,11 @@ def cmd_results(args: argparse.Namespace) -> int:
     records = engine.runs(args.limit)
     if not records:
         print("no runs yet: try `rnbench run local-cpu --duration 20`")
-        return 0
-    print(runs_table(records))
+    else:
+        print(runs_table(records))
+    if args.study:
+        print()
+        print(study_table(records))
     return 0
 
 

@@ -66,3 +66,36 @@ def print_recommendation(records: Sequence[RunRecord], p99_ms: float, tps: float
     print(table(("config", "instances", "TPS each", "p99 ms", "$/h", "$ per 1M", "$/month"), rows))
     print("assumes throughput scales linearly with instance count, p99 as measured per instance")
     return 0
+
+
+def study_table(records: Sequence[RunRecord]) -> str:
+    """The study's published rows beside rnbench's best measured run of each configuration."""
+    from rnbench.results.analysis import STUDY_LATENCY_ERROR, study_overlay
+    from rnbench.results.seed import STUDY_SOURCE, published_rows
+
+    rows = []
+    for row in study_overlay(published_rows(), records):
+        best = row.measured
+        rows.append(
+            [
+                row.label,
+                num(row.published_tps),
+                num(row.published_latency_ms, 2),
+                num(row.littles_law_latency_ms),
+                f"{row.ratio:.1f}x",
+                num(best.tps) if best else "",
+                num(best.p50_ms) if best else "",
+                num(best.p99_ms) if best else "",
+            ]
+        )
+    headers = (
+        "study (published)",
+        "TPS",
+        "latency as published",
+        "Little's law ms",
+        "ratio",
+        "rnbench TPS",
+        "p50 ms",
+        "p99 ms",
+    )
+    return "\n".join([table(headers, rows), "", STUDY_LATENCY_ERROR, f"source: {STUDY_SOURCE}"])
