@@ -75,8 +75,11 @@ class Backend(Protocol):
     """Deploys, invokes and tears down configurations of one kind (local or SageMaker)."""
 
     name: str
-    region: str
-    """The region prices are looked up for; empty for the local backend."""
+
+    @property
+    def region(self) -> str:
+        """The region prices are looked up for; empty for the local backend."""
+        ...
 
     def unavailable_reason(self, config: Configuration) -> str | None:
         """None when this backend can act for `config` here, else a one-line reason."""

@@ -23,7 +23,8 @@ def _client(settings: SageMakerSettings, service: str, region: str | None = None
     from botocore.config import Config
 
     config = Config(connect_timeout=5, read_timeout=15, retries={"total_max_attempts": 2})
-    return settings.session().client(service, region_name=region, config=config)
+    session: Any = settings.session()
+    return session.client(service, region_name=region, config=config)
 
 
 def on_demand_usd_per_hour(product: dict[str, Any]) -> float | None:
