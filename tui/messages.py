@@ -12,6 +12,7 @@ from pathlib import Path
 from textual.message import Message
 
 from rnbench.core.backend import Deployment, Status
+from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.tui.port import EnginePort, TestRunLike
@@ -70,12 +71,19 @@ class ActionFailed(Message):
 
 @dataclass
 class TestStarted(Message):
-    """A load test started; the screen samples `run` with its timer."""
+    """A load test (or one point of a sweep) started; the screen samples `run` with its timer."""
 
     __test__ = False
 
     config_key: str
     run: TestRunLike
+    step: int = 1
+    """Which point of a sweep this is (1-based)."""
+    steps: int = 1
+    """Points in the sweep: 1 for a single test."""
+    sweep_id: str = ""
+    spec: LoadSpec | None = None
+    """The load of this run."""
 
 
 @dataclass
@@ -87,6 +95,8 @@ class TestFinished(Message):
     config_key: str
     record: RunRecord | None
     error: str | None
+    last: bool = True
+    """False for a point of a sweep that goes on."""
 
 
 @dataclass

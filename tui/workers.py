@@ -7,6 +7,9 @@ message, or the exception's type and first line for anything unexpected.
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.tui import messages as m
-from rnbench.tui.port import EnginePort
+from rnbench.tui.port import EnginePort, TestRunLike
 
 Post = Callable[[Message], object]
 
@@ -113,15 +116,49 @@ def teardown_all(post: Post, engine: EnginePort) -> None:
     post(m.ActionDone("", "teardown-all", summary))
 
 
-def start_test(
-    post: Post, engine: EnginePort, config: Configuration, spec: LoadSpec, body: bytes
+def run_tests(
+    post: Post,
+    engine: EnginePort,
+    config: Configuration,
+    specs: Sequence[LoadSpec],
+    body: bytes,
+    stop: threading.Event,
 ) -> None:
-    try:
-        run = engine.start_test(config, spec, body)
-    except Exception as exc:  # noqa: BLE001
-        post(m.ActionFailed(config.key, "test", one_line(exc)))
-        return
-    post(m.TestStarted(config.key, run))
+    """Run `specs` one after another (more than one: a sweep with a shared sweep id).
+
+    Each run is announced with TestStarted and sampled by the screen's timer, which also reports
+    its end; this only waits for one to finish before starting the next. A failed point, `stop`
+    (tear down, quit) or a run far past its planned length ends the sweep.
+    """
+    sweep_id = uuid.uuid4().hex[:10] if len(specs) > 1 else ""
+    for step, spec in enumerate(specs, 1):
+        if stop.is_set():
+            return
+        try:
+            run = engine.start_test(config, spec, body, sweep_id=sweep_id)
+        except Exception as exc:  # noqa: BLE001
+            post(m.ActionFailed(config.key, "test", one_line(exc)))
+            return
+        post(m.TestStarted(config.key, run, step, len(specs), sweep_id, spec))
+        if step == len(specs) or not _finished(run, spec, stop):
+            return
+        if run.snapshot().record is None:
+            return  # the point failed: the timer reports why, and the sweep stops here
+
+
+def _finished(run: TestRunLike, spec: LoadSpec, stop: threading.Event) -> bool:
+    """Wait until `run` is over; False when stopped or stuck (then it is cancelled)."""
+    deadline = time.monotonic() + spec.warmup_s + spec.duration_s + spec.timeout_s + 60.0
+    while not run.done:
+        if stop.is_set() or time.monotonic() > deadline:
+            run.cancel()
+            return False
+        stop.wait(WAIT_S)
+    return True
+
+
+WAIT_S = 0.2
+"""How often a sweep checks whether its current point is over."""
 
 
 def list_owned(post: Post, engine: EnginePort, purpose: str = "quit") -> None:

@@ -218,7 +218,7 @@ async def test_settings_are_checked_and_saved(fake_engine: FakeEngine, settings_
         app.screen.query_one("#warmup", Input).focus()
         await pilot.press("enter")
         await pilot.pause()
-    assert stored.load(settings_path) == (stored.TestSettings(2, 3.0, 1.0), None)
+    assert stored.load(settings_path) == (stored.TestSettings((2,), 3.0, 1.0), None)
 
 
 async def test_export_writes_where_it_says(
@@ -392,3 +392,104 @@ async def test_results_tabs_show_mode_overlay_sweeps_and_recommendation(
         assert "required TPS must be a number > 0" in answer()
         await pilot.press("escape")
         assert app.screen is app.main_screen
+
+
+async def set_settings(pilot: Pilot[None], **values: str) -> None:
+    await pilot.press("s")
+    await pilot.pause()
+    for name, value in values.items():
+        pilot.app.screen.query_one(f"#{name}", Input).value = value
+    pilot.app.screen.query_one("#warmup", Input).focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def wait_finished(
+    pilot: Pilot[None], seen: list[Message], count: int
+) -> list[m.TestFinished]:
+    for _ in range(60):
+        finished = list({id(x): x for x in seen if isinstance(x, m.TestFinished)}.values())
+        if len(finished) >= count:
+            return finished
+        await pilot.pause(0.2)
+    raise AssertionError(f"{count} tests did not finish")
+
+
+async def test_a_concurrency_list_runs_a_sweep_with_one_sweep_id(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.test_windows = 2
+    app = make_app(fake_engine, settings_path)
+    seen: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        await set_settings(pilot, concurrency="1,4,16", rate="", stability="10", duration="3")
+        assert stored.load(settings_path)[0].concurrency == (1, 4, 16)
+        await select(pilot, "local-cpu-compiled")
+        await pilot.press("t")
+        await pilot.pause()
+        states = set()
+        for _ in range(60):
+            states.add(cell(app, "local-cpu-compiled", "state"))
+            if len({id(x) for x in seen if isinstance(x, m.TestFinished)}) >= 3:
+                break
+            await pilot.pause(0.1)
+        finished = await wait_finished(pilot, seen, 3)
+        await settle(pilot)
+        assert [f.last for f in finished] == [False, False, True]
+        specs = [spec for spec, _ in fake_engine.specs]
+        assert [s.concurrency for s in specs] == [1, 4, 16]
+        assert {s.stability_pct for s in specs} == {10.0} and {s.rate for s in specs} == {None}
+        sweep_ids = {sweep_id for _, sweep_id in fake_engine.specs}
+        assert len(sweep_ids) == 1 and "" not in sweep_ids
+        assert {"testing 1/3", "testing 3/3"} <= states
+        assert cell(app, "local-cpu-compiled", "state") == "in service"
+        assert "point 3/3 started (16 clients, 3 s measured, until stable ±10 %" in log(app)
+        # the live panel follows the current point: it shows the last run's snapshot
+        last = fake_engine.started_runs[-1]
+        assert app.main_screen.snapshots["local-cpu-compiled"].record is not None
+        assert last.spec.concurrency == 16 and last.calls >= 2
+
+
+async def test_an_open_loop_rate_and_a_failed_sweep_point(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.test_windows = 2
+    fake_engine.fail_points = [None, "load process crashed"]
+    app = make_app(fake_engine, settings_path)
+    seen: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        await set_settings(pilot, concurrency="8", rate="5,10,20", stability="", duration="3")
+        await select(pilot, "local-cpu-compiled")
+        await pilot.press("t")
+        finished = await wait_finished(pilot, seen, 2)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        # the second point failed: the sweep stopped there, the row is usable again
+        assert [(s.rate, s.concurrency, s.mode) for s, _ in fake_engine.specs] == [
+            (5.0, 8, "open"),
+            (10.0, 8, "open"),
+        ]
+        assert finished[1].record is None and finished[1].last
+        assert "test failed: load process crashed" in log(app)
+        assert cell(app, "local-cpu-compiled", "state") == "in service"
+
+
+async def test_tearing_down_during_a_sweep_stops_it(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.test_windows = 1000
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await set_settings(pilot, concurrency="1,2", rate="", stability="", duration="3")
+        await select(pilot, "local-cpu-compiled")
+        await pilot.press("t")
+        await pilot.pause(0.5)
+        assert cell(app, "local-cpu-compiled", "state") == "testing 1/2"
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert fake_engine.started_runs[0].cancelled
+        assert len(fake_engine.started_runs) == 1  # the second point never started
+        assert cell(app, "local-cpu-compiled", "state") == "not deployed"

@@ -55,7 +55,7 @@ async def test_deploy_test_export_teardown_and_quit_on_the_local_backend(
     engine: Engine, doggo_jpeg: bytes, tmp_path: Path
 ) -> None:
     settings_path = tmp_path / "tui-settings.json"
-    stored.save(settings_path, stored.TestSettings(2, 3.0, 1.0))
+    stored.save(settings_path, stored.TestSettings((2,), 3.0, 1.0))
     app = RnbenchApp(lambda: engine, doggo_jpeg, settings_path=settings_path)
     seen: list[Message] = []
     async with app.run_test(size=(120, 35), message_hook=seen.append) as pilot:

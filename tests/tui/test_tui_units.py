@@ -22,9 +22,9 @@ from rnbench.tui.screens.quit import describe
 def test_settings_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "tui-settings.json"
     assert stored.load(path) == (stored.TestSettings(), None)
-    stored.save(path, stored.TestSettings(2, 3.0, 1.0))
-    assert stored.load(path) == (stored.TestSettings(2, 3.0, 1.0), None)
-    assert json.loads(path.read_text())["concurrency"] == 2
+    stored.save(path, stored.TestSettings((2,), 3.0, 1.0))
+    assert stored.load(path) == (stored.TestSettings((2,), 3.0, 1.0), None)
+    assert json.loads(path.read_text())["concurrency"] == [2]
 
 
 def test_bad_settings_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
@@ -45,16 +45,46 @@ def test_bad_settings_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
         (("2", "0", "1"), "duration"),
         (("2", "nan", "1"), "finite"),
         (("2", "3", "-1"), "warm-up"),
+        (("", "3", "1"), "concurrency is required"),
+        (("1,x", "3", "1"), "whole number"),
+        (("2", "3", "1", "0"), "rate must be > 0"),
+        (("2", "3", "1", "fast"), "rate must be a number"),
+        (("1,2", "3", "1", "5"), "not both"),
+        (("2", "3", "1", "", "0"), "stability must be > 0"),
+        ((",".join(["1"] * 13), "3", "1"), "at most 12"),
     ],
 )
-def test_settings_reject_bad_values(values: tuple[str, str, str], message: str) -> None:
+def test_settings_reject_bad_values(values: tuple[str, ...], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         stored.parse(*values)
 
 
 def test_settings_make_the_load_spec() -> None:
-    spec = stored.parse("2", "3", "1").spec()
+    [spec] = stored.parse("2", "3", "1").specs()
     assert (spec.concurrency, spec.duration_s, spec.warmup_s, spec.mode) == (2, 3.0, 1.0, "closed")
+    assert spec.stability_pct is None
+
+
+def test_settings_sweep_open_loop_and_stability() -> None:
+    sweep = stored.parse("1, 4,16", "3", "1", "", "10")
+    assert [s.concurrency for s in sweep.specs()] == [1, 4, 16]
+    assert {(s.mode, s.stability_pct) for s in sweep.specs()} == {("closed", 10.0)}
+    assert sweep.describe().startswith("1,4,16 clients (sweep)")
+    assert "until stable ±10 %" in sweep.describe()
+    [open_loop] = stored.parse("8", "3", "1", "12.5").specs()
+    assert (open_loop.mode, open_loop.rate, open_loop.concurrency) == ("open", 12.5, 8)
+    rates = stored.parse("8", "3", "1", "5,10").specs()
+    assert [(s.rate, s.concurrency) for s in rates] == [(5.0, 8), (10.0, 8)]
+    assert stored.describe_spec(rates[1]).startswith("10 req/s open loop")
+
+
+def test_settings_with_lists_round_trip_and_old_files_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "tui-settings.json"
+    settings = stored.parse("1,4", "3", "1", "", "7.5")
+    stored.save(path, settings)
+    assert stored.load(path) == (settings, None)
+    path.write_text(json.dumps({"concurrency": 8, "duration_s": 3, "warmup_s": 1}))
+    assert stored.load(path) == (stored.TestSettings((8,), 3.0, 1.0), None)
 
 
 def test_formats() -> None:

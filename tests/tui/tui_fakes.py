@@ -154,8 +154,17 @@ FIXED_HISTOGRAM = tuple(
 class FakeRun:
     """A test that measures `n_windows` windows, one per `snapshot()` call, then finishes."""
 
-    def __init__(self, config: Configuration, n_windows: int = 4, fail: str | None = None):
+    def __init__(
+        self,
+        config: Configuration,
+        n_windows: int = 4,
+        fail: str | None = None,
+        spec: LoadSpec | None = None,
+        sweep_id: str = "",
+    ):
         self.config = config
+        self.spec = spec or LoadSpec()
+        self.sweep_id = sweep_id
         self.calls = 0
         self.n_windows = n_windows
         self.fail = fail
@@ -168,7 +177,17 @@ class FakeRun:
         record = None
         if finished and self.fail is None:
             record = make_record(
-                self.config.key, 41.0, 351.0, 470.0, None, "2025-10-09T09:00:00+00:00", "run-new"
+                self.config.key,
+                41.0,
+                351.0,
+                470.0,
+                None,
+                "2025-10-09T09:00:00+00:00",
+                "run-new",
+                concurrency=self.spec.concurrency,
+                rate=self.spec.rate,
+                mode=self.spec.mode,
+                sweep_id=self.sweep_id,
             )
         phase = "done" if record else ("failed" if finished else "measuring")
         return FakeSnapshot(
@@ -199,6 +218,11 @@ class FakeEngine:
     test_windows: int = 4
     exported: list[Path] = field(default_factory=list)
     last_run: FakeRun | None = None
+    specs: list[tuple[LoadSpec, str]] = field(default_factory=list)
+    """(spec, sweep_id) of every test started."""
+    started_runs: list[FakeRun] = field(default_factory=list)
+    fail_points: list[str | None] = field(default_factory=list)
+    """Failure reasons for the next tests, in order (None: that one succeeds)."""
 
     def configurations(self) -> tuple[Configuration, ...]:
         return all_configurations(cuda=False)
@@ -266,11 +290,16 @@ class FakeEngine:
         self.deployed.clear()
         return keys
 
-    def start_test(self, config: Configuration, spec: LoadSpec, body: bytes) -> FakeRun:
+    def start_test(
+        self, config: Configuration, spec: LoadSpec, body: bytes, sweep_id: str = ""
+    ) -> FakeRun:
         self.calls.append(("test", config.key))
         if config.key not in self.deployed:
             raise NotDeployedError(f"{config.key} is not in service (not deployed)")
-        self.last_run = FakeRun(config, self.test_windows)
+        self.specs.append((spec, sweep_id))
+        fail = self.fail_points.pop(0) if self.fail_points else None
+        self.last_run = FakeRun(config, self.test_windows, fail, spec, sweep_id)
+        self.started_runs.append(self.last_run)
         return self.last_run
 
     def runs(self, limit: int | None = None) -> list[RunRecord]:

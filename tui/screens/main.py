@@ -7,6 +7,7 @@ messages, handled here on the UI thread. A 2 Hz timer samples tests in progress.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -35,6 +36,7 @@ from rnbench.tui.screens.leftovers import LeftoversScreen
 from rnbench.tui.screens.quit import QuitScreen
 from rnbench.tui.screens.results import ResultsScreen
 from rnbench.tui.screens.settings import SettingsScreen
+from rnbench.tui.settings import describe_spec
 from rnbench.tui.widgets.grid import ConfigGrid
 from rnbench.tui.widgets.live_panel import LivePanel
 from rnbench.tui.widgets.log_panel import LogPanel
@@ -71,6 +73,10 @@ class MainScreen(Screen[None]):
         self.activity: dict[str, str] = {}
         self.tests: dict[str, TestRunLike] = {}
         self.snapshots: dict[str, SnapshotLike] = {}
+        self.test_steps: dict[str, tuple[int, int]] = {}
+        """(point, points) of the test in progress per configuration: (1, 1) unless a sweep."""
+        self._stops: dict[str, threading.Event] = {}
+        """Set to end a configuration's test sequence (a sweep) before its next point."""
         self.leftovers: dict[str, Deployment] = {}
         """Deployments found up at start: their rows show in service until the engine's own
         status says otherwise or they are torn down."""
@@ -202,23 +208,39 @@ class MainScreen(Screen[None]):
     def _tick(self) -> None:
         self._ticks += 1
         for key, run in list(self.tests.items()):
-            finished = run.done  # before the snapshot, so a finished run's has its record
-            try:
-                snapshot = run.snapshot()
-            except Exception as exc:  # noqa: BLE001 - a broken sample must not kill the UI
-                self.tests.pop(key)
-                self.post_message(m.TestFinished(key, None, workers.one_line(exc)))
-                continue
-            self.snapshots[key] = snapshot
-            if finished:
-                self.tests.pop(key)
-                self.post_message(m.TestFinished(key, snapshot.record, snapshot.error))
+            self._sample(key, run)
         if self._ticks % 2 == 0:
             self._show_rows()  # up time and $ accrued: 1 Hz is their resolution
         elif self.tests:
             self._show_selected()
         if self._ticks % REFRESH_TICKS == 0 and not self.activity:
             self._refresh()
+
+    def _sample(self, key: str, run: TestRunLike) -> None:
+        """Take the run's snapshot; once it is over, drop it and report its end."""
+        finished = run.done  # before the snapshot, so a finished run's has its record
+        step, steps = self.test_steps.get(key, (1, 1))
+        try:
+            snapshot = run.snapshot()
+        except Exception as exc:  # noqa: BLE001 - a broken sample must not kill the UI
+            self.tests.pop(key, None)
+            self.post_message(m.TestFinished(key, None, workers.one_line(exc)))
+            return
+        self.snapshots[key] = snapshot
+        if finished:
+            self.tests.pop(key, None)
+            last = step >= steps or snapshot.record is None
+            self.post_message(m.TestFinished(key, snapshot.record, snapshot.error, last))
+
+    def _stop_tests(self, key: str | None = None) -> None:
+        """End test sequences (all, or `key`'s): their runs are cancelled, no next point starts."""
+        for k in [key] if key else list(self._stops):
+            stop = self._stops.pop(k, None)
+            if stop is not None:
+                stop.set()
+            run = self.tests.get(k)
+            if run is not None:
+                run.cancel()
 
     # ---- messages from workers -----------------------------------------------------------
 
@@ -288,11 +310,28 @@ class MainScreen(Screen[None]):
         self._show_rows()
 
     def on_test_started(self, message: m.TestStarted) -> None:
-        self.tests[message.config_key] = message.run
-        self.log_line(f"{message.config_key}: test started ({self.settings.describe()})")
+        key = message.config_key
+        previous = self.tests.get(key)
+        if previous is not None and previous is not message.run:
+            self._sample(key, previous)  # the sweep's last point: report it before the next
+        self.tests[key] = message.run
+        self.test_steps[key] = (message.step, message.steps)
+        if self.activity.get(key, "testing").startswith("testing"):
+            sweep = message.steps > 1
+            self.activity[key] = f"testing {message.step}/{message.steps}" if sweep else "testing"
+        spec = message.spec
+        load = self.settings.describe() if spec is None else describe_spec(spec)
+        if message.steps > 1:
+            point = f"sweep {message.sweep_id} point {message.step}/{message.steps}"
+            self.log_line(f"{key}: {point} started ({load})")
+        else:
+            self.log_line(f"{key}: test started ({load})")
+        self._show_rows()
 
     def on_test_finished(self, message: m.TestFinished) -> None:
-        self.activity.pop(message.config_key, None)
+        if message.last:
+            self.activity.pop(message.config_key, None)
+            self._stops.pop(message.config_key, None)
         record = message.record
         if record is not None:
             self.last_runs[record.config] = record
@@ -350,8 +389,9 @@ class MainScreen(Screen[None]):
             return
         self.activity[config.key] = "testing"
         self.snapshots.pop(config.key, None)
-        spec = self.settings.spec()
-        self._thread(workers.start_test, f"row:{config.key}", config, spec, self._body)
+        specs = self.settings.specs()
+        stop = self._stops[config.key] = threading.Event()
+        self._thread(workers.run_tests, f"row:{config.key}", config, specs, self._body, stop)
         self._show_rows()
 
     def action_teardown(self) -> None:
@@ -376,8 +416,7 @@ class MainScreen(Screen[None]):
             if not yes:
                 self.log_line(f"{config.key}: tear down cancelled")
                 return
-            if run is not None:
-                run.cancel()
+            self._stop_tests(config.key)
             self.activity[config.key] = "tearing down"
             self._thread(workers.act, f"row:{config.key}", "teardown", config)
             self._show_rows()
@@ -396,9 +435,9 @@ class MainScreen(Screen[None]):
         )
 
     def _teardown_all(self) -> None:
-        for key, run in self.tests.items():
-            run.cancel()
+        for key in self.tests:
             self.activity[key] = "tearing down"
+        self._stop_tests()
         for config in self.configs:
             if is_deployed(self.statuses.get(config.key)):
                 self.activity[config.key] = "tearing down"
@@ -477,6 +516,7 @@ class MainScreen(Screen[None]):
             self._teardown_all()
 
     def _exit(self) -> None:
+        self._stop_tests()
         for run in self.tests.values():
             run.cancel()
         self.app.exit()

@@ -1,4 +1,5 @@
-"""The test settings modal: concurrency, duration and warm-up, checked before saving."""
+"""The test settings modal: concurrency (a list sweeps), duration, warm-up, an optional
+open-loop rate and an optional stability target, checked before saving."""
 
 from __future__ import annotations
 
@@ -24,12 +25,19 @@ class SettingsScreen(ModalScreen[TestSettings | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Test settings", classes="dialog-title")
-            yield Label("Concurrent clients (closed loop; the study used 16)")
-            yield Input(str(self._current.concurrency), id="concurrency", type="integer")
-            yield Label("Measured duration, seconds")
-            yield Input(f"{self._current.duration_s:g}", id="duration", type="number")
+            current = self._current
+            yield Label("Concurrent clients (the study used 16; a list such as 1,4,16 sweeps)")
+            yield Input(",".join(map(str, current.concurrency)), id="concurrency")
+            yield Label("Open-loop rate, requests/s (empty: closed loop; a list sweeps)")
+            rates = ",".join(f"{r:g}" for r in current.rate)
+            yield Input(rates, id="rate", placeholder="closed loop")
+            yield Label("Measured duration, seconds (the maximum with a stability target)")
+            yield Input(f"{current.duration_s:g}", id="duration", type="number")
+            yield Label("Stability %: stop once the last 3 windows agree (empty: fixed duration)")
+            stability = "" if current.stability_pct is None else f"{current.stability_pct:g}"
+            yield Input(stability, id="stability", type="number", placeholder="fixed duration")
             yield Label("Warm-up, seconds (not measured)")
-            yield Input(f"{self._current.warmup_s:g}", id="warmup", type="number")
+            yield Input(f"{current.warmup_s:g}", id="warmup", type="number")
             yield Label("", id="settings-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (enter)", variant="primary", id="save")
@@ -50,6 +58,8 @@ class SettingsScreen(ModalScreen[TestSettings | None]):
                 self.query_one("#concurrency", Input).value,
                 self.query_one("#duration", Input).value,
                 self.query_one("#warmup", Input).value,
+                self.query_one("#rate", Input).value,
+                self.query_one("#stability", Input).value,
             )
         except UsageError as exc:
             self.query_one("#settings-error", Label).update(str(exc))

@@ -60,9 +60,16 @@ class ConfigGrid(DataTable[Text]):
         cells = grid_cells(facts, now)
         out: dict[str, Text] = {}
         for key, _, _ in GRID_COLUMNS:
-            style = STATE_STYLES.get(cells[key], "bold yellow") if key == "state" else ""
+            style = _state_style(cells[key]) if key == "state" else ""
             out[key] = Text(cells[key], style=style, justify=_justify(key))
         return out
+
+
+def _state_style(state: str) -> str:
+    """`testing 2/3` (a sweep's point) looks like testing; anything in progress is yellow."""
+    return STATE_STYLES.get(
+        state.split(" ")[0] if state.startswith("testing") else state, "bold yellow"
+    )
 
 
 def _justify(key: str) -> Literal["left", "right"]:
