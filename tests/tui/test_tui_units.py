@@ -6,16 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
-from tui_fakes import FIXED_NOW, FIXED_RUNS, FakeEngine
+from tui_fakes import FIXED_NOW, FIXED_RUNS, OPEN_RUN, SWEEP_RUNS, FakeEngine, fresh
 
 from rnbench.core.configs import get_configuration
 from rnbench.core.errors import UsageError
 from rnbench.results.seed import published_row, published_rows
 from rnbench.tui import fmt
 from rnbench.tui import settings as stored
+from rnbench.tui.analysis_rows import agreement, mode, stable, sweep_cells, sweeps
 from rnbench.tui.plots import rebin
 from rnbench.tui.results_rows import chart_rows, result_rows, sort_rows
 from rnbench.tui.rows import RowFacts, detail_line, grid_cells
+from rnbench.tui.screens.leftovers import hourly_total, leftover_rows
 from rnbench.tui.screens.quit import describe
 
 
@@ -139,3 +141,42 @@ def test_quit_prompt_says_what_keeping_costs() -> None:
     deployments = engine.owned()
     text = describe(deployments, {"local-cpu": None})
     assert "local-cpu" in text and "$0.000 per hour" in text and "1 without a price" in text
+
+
+def test_sweeps_group_by_sweep_id_in_run_order_with_the_knee() -> None:
+    later = [
+        fresh(r, sweep_id="sweep-2", started_at="2025-10-10" + r.started_at[10:])
+        for r in SWEEP_RUNS
+    ]
+    failed = fresh(SWEEP_RUNS[0], sweep_id="sweep-2", status="failed", run_id="bad")
+    found = sweeps([*reversed(SWEEP_RUNS), *FIXED_RUNS, OPEN_RUN, failed, *later])
+    assert [s.sweep_id for s in found] == ["sweep-2", "sweep-1"]  # newest first
+    sweep = found[1]
+    assert [r.run_id for r in sweep.runs] == ["run-s0", "run-s1", "run-s2"]  # as they ran
+    assert sweep.knee == 1 and "knee at 38.0 TPS (closed 4)" in sweep.title
+    cells = sweep_cells(sweep)
+    assert [c[0] for c in cells] == ["closed 1", "closed 4", "closed 16"]
+    assert [c[-1] for c in cells] == ["", "← knee", ""] and cells[2][5] == "no"
+    assert len(sweeps([*later, *SWEEP_RUNS], limit=1)) == 1
+    assert sweeps(FIXED_RUNS) == []
+
+
+def test_mode_stable_and_agreement_cells() -> None:
+    assert mode(OPEN_RUN) == "open 10/s" and mode(FIXED_RUNS[0]) == "closed 16"
+    assert (stable(None), stable(True), stable(False)) == ("—", "yes", "no")
+    assert (agreement(None), agreement(3.1e-6)) == ("—", "3.1e-06")
+    rows = {r.run_id: r for r in result_rows([*FIXED_RUNS, *SWEEP_RUNS, OPEN_RUN], [])}
+    assert rows["run-o"].mode == "open 10/s" and rows["run-o"].littles_ms is None
+    assert rows["run-s2"].stable is False and rows["run-s2"].agreement == 3.1e-6
+
+
+def test_leftover_rows_age_and_cost_so_far() -> None:
+    engine = FakeEngine(deployed={"c5", "local-cpu"})
+    deployments = engine.owned()
+    prices = {"c5": engine.price(get_configuration("c5")), "local-cpu": None}
+    rows = leftover_rows(deployments, prices, FIXED_NOW + 3600 - 754)  # both up one hour
+    assert rows[0] == ("c5", "rnbench-c5-endpoint", "ml.c5.xlarge", "1h00m", "$0.222", "$0.22")
+    assert rows[1][0] == "local-cpu" and rows[1][4:] == ("—", "—")
+    assert hourly_total(deployments, prices) == (
+        "Keeping them costs $0.222 per hour (plus 1 without a price)."
+    )
