@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
@@ -30,7 +31,7 @@ from rnbench.results.prices import Price, PriceBook
 from rnbench.results.record import RunRecord
 from rnbench.results.store import RunStore, WindowRow, new_run_id
 
-RNBENCH_VERSION = "0.1.0"
+RNBENCH_VERSION = version("rnbench")
 
 
 @dataclass(frozen=True)
