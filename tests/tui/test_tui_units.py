@@ -180,3 +180,4 @@ def test_leftover_rows_age_and_cost_so_far() -> None:
     assert hourly_total(deployments, prices) == (
         "Keeping them costs $0.222 per hour (plus 1 without a price)."
     )
+    assert hourly_total(deployments[1:], prices).startswith("None of them has a price")

@@ -52,6 +52,8 @@ def hourly_total(deployments: Sequence[Deployment], prices: Mapping[str, Price |
     priced = [prices.get(d.config_key) for d in deployments]
     total = sum(p.usd_per_hour for p in priced if p is not None)
     unpriced = sum(1 for p in priced if p is None)
+    if unpriced == len(priced):
+        return "None of them has a price, so what keeping them costs is unknown here."
     line = f"Keeping them costs {fmt.usd(total, 3)} per hour"
     return line + (f" (plus {unpriced} without a price)." if unpriced else ".")
 
