@@ -64,7 +64,7 @@ def test_deploy_open_loop_sweep_results_export_teardown(
     path = tmp_path / "runs.csv"
     exported = rnbench(env, "export", "--csv", str(path))
     assert exported.returncode == 0, exported.stderr
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
     assert len(rows) == 3
     assert {r["mode"] for r in rows} == {"open", "closed"}
     sweep_ids = {r["sweep_id"] for r in rows if r["mode"] == "closed"}

@@ -115,7 +115,7 @@ def test_a_short_run_is_stored_exported_and_obeys_littles_law(
 
     path = tmp_path / "runs.csv"
     assert deployed.export(path) >= 1
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
     row = next(r for r in rows if r["run_id"] == record.run_id)
     assert row["config"] == "local-cpu" and row["weights"] == record.weights
     assert row["usd_per_hour"] == "" and float(row["tps"]) == pytest.approx(record.tps, rel=1e-3)

@@ -16,8 +16,6 @@ import time
 import uuid
 from pathlib import Path
 
-import psutil
-
 from rnbench.core.backend import Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
@@ -27,6 +25,10 @@ from rnbench.core.targets import HttpTarget, Reply
 from rnbench.inference.contract import PING_PATH
 
 HOST = "127.0.0.1"
+
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+"""Servers this process started, by pid: kept so that a running child is not garbage-collected
+(Python warns about that) and so that teardown reaps it instead of leaving a zombie."""
 
 
 class LocalBackend:
@@ -101,7 +103,7 @@ class LocalBackend:
             command += ["--weights", str(self._weights)]
         progress(f"{config.key}: starting the inference server ({config.runtime}, {config.device})")
         with open(log_file, "wb") as log:
-            process = psutil.Popen(
+            process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -109,22 +111,14 @@ class LocalBackend:
                 start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-        started = last_report = time.monotonic()
-        deadline = started + self._start_timeout_s
-        while not ready_file.exists():
-            if process.poll() is not None:
-                reason = _last_line(log_file.read_text(errors="replace")) or "no output"
-                raise DeployError(f"{config.key}: the server exited while starting: {reason}")
-            if time.monotonic() > deadline:
+        try:
+            self._wait_until_ready(config, process, ready_file, log_file, progress)
+        except BaseException:  # a failed start or an interrupted caller leaves no server behind
+            if process.poll() is None:
                 process.kill()
-                raise DeployError(
-                    f"{config.key}: the server did not start within "
-                    f"{self._start_timeout_s:.0f} s (log: {log_file})"
-                )
-            if time.monotonic() - last_report >= 2.0:
-                last_report = time.monotonic()
-                progress(f"{config.key}: loading the model ({last_report - started:.0f} s)")
-            time.sleep(0.1)
+            process.wait(timeout=10)
+            ready_file.unlink(missing_ok=True)
+            raise
         info = json.loads(ready_file.read_text())
         record = ServerRecord(
             config_key=config.key,
@@ -137,8 +131,11 @@ class LocalBackend:
             info=_details(info),
         )
         processes.save(record)
+        _STARTED[process.pid] = process
         if not _ping(record.host, record.port):
             processes.stop(record)
+            process.wait(timeout=10)
+            _STARTED.pop(process.pid, None)
             processes.forget(config.key)
             raise DeployError(f"{config.key}: the server started but does not answer {PING_PATH}")
         progress(
@@ -146,6 +143,35 @@ class LocalBackend:
             f"(weights: {record.info.get('weights', '?')})"
         )
         return _deployment(record)
+
+    def _wait_until_ready(
+        self,
+        config: Configuration,
+        process: subprocess.Popen[bytes],
+        ready_file: Path,
+        log_file: Path,
+        progress: Progress,
+    ) -> None:
+        """Wait for the server's ready file, reporting progress every 2 s.
+
+        Raises:
+            DeployError: the server exited, or did not start in time.
+        """
+        started = last_report = time.monotonic()
+        while not ready_file.exists():
+            if process.poll() is not None:
+                reason = _last_line(log_file.read_text(errors="replace")) or "no output"
+                raise DeployError(f"{config.key}: the server exited while starting: {reason}")
+            now = time.monotonic()
+            if now - started > self._start_timeout_s:
+                raise DeployError(
+                    f"{config.key}: the server did not start within "
+                    f"{self._start_timeout_s:.0f} s (log: {log_file})"
+                )
+            if now - last_report >= 2.0:
+                last_report = now
+                progress(f"{config.key}: loading the model ({now - started:.0f} s)")
+            time.sleep(0.1)
 
     def describe(self, config: Configuration) -> Status:
         reason = self.unavailable_reason(config)
@@ -175,6 +201,9 @@ class LocalBackend:
             return False
         progress(f"{config.key}: stopping server pid {record.pid}")
         stopped = processes.stop(record)
+        started_here = _STARTED.pop(record.pid, None)
+        if started_here is not None:
+            started_here.wait(timeout=10)
         processes.forget(config.key)
         Path(record.ready_file).unlink(missing_ok=True)
         if stopped:

@@ -13,26 +13,17 @@ from textual.widgets import Button, Label
 from rnbench.core.backend import Deployment
 from rnbench.results.prices import Price
 from rnbench.tui import fmt
+from rnbench.tui.screens.leftovers import hourly_total
 
 
 def describe(deployments: Sequence[Deployment], prices: Mapping[str, Price | None]) -> str:
     """What is up and what it costs per hour (only prices that exist are summed)."""
     lines = []
-    total = 0.0
-    unpriced = 0
     for d in deployments:
         price = prices.get(d.config_key)
-        if price is None:
-            unpriced += 1
-            cost = "no price"
-        else:
-            total += price.usd_per_hour
-            cost = f"{fmt.usd(price.usd_per_hour, 3)}/h"
+        cost = "no price" if price is None else f"{fmt.usd(price.usd_per_hour, 3)}/h"
         lines.append(f"  {d.config_key}  {d.resource_id}  {cost}")
-    summary = f"Keeping them costs {fmt.usd(total, 3)} per hour"
-    if unpriced:
-        summary += f" (plus {unpriced} without a price)"
-    return "\n".join(lines + ["", summary + "."])
+    return "\n".join([*lines, "", hourly_total(deployments, prices)])
 
 
 class QuitScreen(ModalScreen[str]):
