@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 from rnbench.core.configs import get_configuration
@@ -67,6 +68,9 @@ def measure(runtime: str, seconds: float, rounds: int, concurrency: int) -> Figu
         for round_ in range(rounds):
             local.append(in_process(runtime, seconds))
             http.append(run_load(deployment.target, default_image(), spec))
+            # The server still holds up to `concurrency` queued requests: let it drain before
+            # the next in-process round, or that round competes with it for the cores.
+            time.sleep(min(30.0, concurrency * (http[-1].server_p50_ms or 0.0) / 1e3 + 1.0))
             print(
                 f"  {runtime} round {round_ + 1}: in-process {local[-1]:.2f}/s, "
                 f"HTTP {http[-1].tps:.2f}/s",
