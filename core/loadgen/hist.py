@@ -8,8 +8,7 @@ boundaries encoded (compressed, base64) and are merged with `add`.
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from rnbench.core.errors import RnbenchError
@@ -60,6 +59,8 @@ def latency_buckets(encoded: str, buckets: int = 30) -> list[tuple[float, int]]:
     """Counts in `buckets` logarithmic latency buckets, as (upper bound in ms, count), for a plot.
 
     The buckets span the recorded minimum to maximum; an empty histogram (or "") gives [].
+    Front ends call this a few times a second, so it reads the counts array with numpy instead
+    of iterating in Python (milliseconds instead of tens of them).
     Raises RnbenchError when `encoded` is not an encoded histogram or `buckets` < 1.
     """
     if buckets < 1:
@@ -67,19 +68,34 @@ def latency_buckets(encoded: str, buckets: int = 30) -> list[tuple[float, int]]:
     histogram = decode_histogram(encoded)
     if histogram.get_total_count() == 0:
         return []
+    values, counts = recorded_values(histogram)
     low = max(histogram.get_min_value(), LOWEST_US)
     high = max(histogram.get_max_value(), low + 1)
-    ratio = (high / low) ** (1.0 / buckets)
-    bounds = [low * ratio ** (i + 1) for i in range(buckets)]
+    bounds = low * (high / low) ** (np.arange(1, buckets + 1) / buckets)
     bounds[-1] = high
-    counts = [0] * buckets
-    for item in histogram.get_recorded_iterator():
-        value = histogram.get_highest_equivalent_value(item.value_iterated_to)
-        index = 0 if value <= low else min(buckets - 1, int(math.log(value / low, ratio)))
-        while index < buckets - 1 and value > bounds[index]:
-            index += 1
-        counts[index] += item.count_at_value_iterated_to
-    return [(bound / 1000.0, count) for bound, count in zip(bounds, counts, strict=True)]
+    index = np.minimum(np.searchsorted(bounds, values, side="left"), buckets - 1)
+    totals = np.bincount(index, weights=counts, minlength=buckets)
+    return [(float(b) / 1000.0, int(c)) for b, c in zip(bounds, totals, strict=True)]
+
+
+def recorded_values(histogram: HdrHistogram) -> tuple[np.ndarray, np.ndarray]:
+    """(highest equivalent value, count) of every non-empty bucket of `histogram`, in us.
+
+    The standard HdrHistogram index-to-value mapping, vectorised over the counts array.
+    """
+    counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
+    index = np.nonzero(counts)[0]
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    half_count = histogram.sub_bucket_half_count
+    bucket = (index >> half_magnitude) - 1
+    sub_bucket = (index & (half_count - 1)) + half_count
+    first = bucket < 0
+    sub_bucket[first] -= half_count
+    bucket[first] = 0
+    shift = bucket + histogram.unit_magnitude
+    lowest = sub_bucket.astype(np.int64) << shift
+    highest = lowest + (np.int64(1) << shift) - 1
+    return highest, counts[index].astype(np.int64)
 
 
 def stats_ms(histogram: HdrHistogram) -> tuple[float, float, float, float, float]:
