@@ -172,35 +172,44 @@ def delete_endpoint(sm: Any, name: str, progress: Progress, poll_s: float) -> bo
 
 
 def delete_endpoint_config(sm: Any, name: str, progress: Progress) -> bool:
-    try:
-        arn = sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
-        if not _owned_or_refuse(sm, arn, name):
-            return False
-        progress(f"deleting endpoint config {name}")
-        sm.delete_endpoint_config(EndpointConfigName=name)
-        return True
-    except TeardownError:
-        raise
-    except Exception as error:
-        if is_missing(error):
-            return False
-        raise TeardownError(f"cannot delete endpoint config {name}: {message_of(error)}") from None
+    """Delete an rnbench endpoint config; False when it is missing or not rnbench's."""
+    return _delete_tagged(
+        sm,
+        f"endpoint config {name}",
+        lambda: str(sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]),
+        lambda: sm.delete_endpoint_config(EndpointConfigName=name),
+        progress,
+    )
 
 
 def delete_model(sm: Any, name: str, progress: Progress) -> bool:
+    """Delete an rnbench model; False when it is missing or not rnbench's."""
+    return _delete_tagged(
+        sm,
+        f"model {name}",
+        lambda: str(sm.describe_model(ModelName=name)["ModelArn"]),
+        lambda: sm.delete_model(ModelName=name),
+        progress,
+    )
+
+
+def _delete_tagged(
+    sm: Any, what: str, arn: Callable[[], str], delete: Callable[[], object], progress: Progress
+) -> bool:
+    """Look the resource up, check it carries rnbench's tag, then delete it."""
+    name = what.rsplit(" ", 1)[-1]
     try:
-        arn = sm.describe_model(ModelName=name)["ModelArn"]
-        if not _owned_or_refuse(sm, arn, name):
+        if not _owned_or_refuse(sm, arn(), name):
             return False
-        progress(f"deleting model {name}")
-        sm.delete_model(ModelName=name)
+        progress(f"deleting {what}")
+        delete()
         return True
     except TeardownError:
         raise
     except Exception as error:
         if is_missing(error):
             return False
-        raise TeardownError(f"cannot delete model {name}: {message_of(error)}") from None
+        raise TeardownError(f"cannot delete {what}: {message_of(error)}") from None
 
 
 def owned_names(sm: Any, kind: str, config_key: str | None) -> list[str]:
