@@ -14,6 +14,7 @@ from rnbench.core.loadgen.hist import (
     latency_buckets,
     new_histogram,
     record_us,
+    stats_ms,
 )
 
 
@@ -63,3 +64,15 @@ def test_a_wide_long_run_histogram_matches_too() -> None:
     fast, slow = latency_buckets(encoded), reference_buckets(encoded, 30)
     assert [c for _, c in fast] == [c for _, c in slow]
     assert [b for b, _ in fast] == pytest.approx([b for b, _ in slow], rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_fast_percentiles_match_hdrhistogram(seed: int) -> None:
+    rng = random.Random(seed)
+    histogram = new_histogram(60_000_000)
+    for _ in range(rng.choice([1, 7, 100, 5_000])):
+        record_us(histogram, int(math.exp(rng.uniform(0, math.log(30_000_000)))))
+    p50, p90, p95, p99, top = stats_ms(histogram)
+    expected = [histogram.get_value_at_percentile(p) / 1000.0 for p in (50, 90, 95, 99)]
+    assert [p50, p90, p95, p99] == expected
+    assert top == histogram.get_max_value() / 1000.0
