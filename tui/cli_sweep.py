@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from rnbench.results.record import RunRecord
@@ -26,7 +27,7 @@ def print_curve(records: Sequence[RunRecord], width: int = 80, height: int = 18)
         mark = "<- knee" if i == knee_index else ""
         rows.append([load, num(r.tps), num(r.p50_ms), num(r.p99_ms), str(r.errors), mark])
     print()
-    print(table(("load", "TPS", "p50 ms", "p99 ms", "errors", ""), rows))
+    print(table(("load", "TPS", "p50 ms", "p99 ms", "errors", "knee"), rows))
     plt.clf()
     plt.plotsize(width, height)
     plt.theme("clear")
@@ -38,7 +39,8 @@ def print_curve(records: Sequence[RunRecord], width: int = 80, height: int = 18)
     plt.title(f"{records[0].config}: latency vs throughput")
     plt.xlabel("throughput (req/s)")
     plt.ylabel("ms")
-    print(plt.build())
+    chart = plt.build()
+    print(chart if sys.stdout.isatty() else plt.uncolorize(chart))
 
 
 def print_recommendation(records: Sequence[RunRecord], p99_ms: float, tps: float) -> int:
