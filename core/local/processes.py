@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -113,15 +112,3 @@ def stop(record: ServerRecord, grace_s: float = 10.0) -> bool:
     except psutil.NoSuchProcess:
         pass
     return True
-
-
-def wait_for_file(path: Path, process: psutil.Popen, timeout_s: float, tick: float = 0.1) -> bool:
-    """Wait until `path` exists; False if `process` exits first or the time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if path.exists():
-            return True
-        if process.poll() is not None:
-            return path.exists()
-        time.sleep(tick)
-    return False
