@@ -15,7 +15,7 @@ from rnbench.core.assembly import AwsOptions, build_engine
 from rnbench.core.backend import State
 from rnbench.core.configs import Configuration
 from rnbench.core.engine import Engine, TestSnapshot
-from rnbench.core.errors import RnbenchError, UsageError
+from rnbench.core.errors import UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.record import RunRecord
@@ -146,10 +146,11 @@ def _image(args: argparse.Namespace) -> bytes:
     return read_image(args.image) if args.image is not None else default_image()
 
 
-def _test(engine: Engine, config: Configuration, args: argparse.Namespace) -> list[RunRecord]:
+def _test(
+    engine: Engine, config: Configuration, args: argparse.Namespace, body: bytes
+) -> list[RunRecord]:
     from rnbench.tui.cli import new_sweep_id
 
-    body = _image(args)
     specs = _specs(args)
     sweep_id = new_sweep_id() if len(specs) > 1 else ""
     records = []
@@ -220,18 +221,17 @@ def _exit_status(records: list[RunRecord]) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     engine = _engine(args)
     config = engine.configuration(args.config)
-    return _exit_status(_test(engine, config, args))
+    return _exit_status(_test(engine, config, args, _image(args)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     engine = _engine(args)
     config = engine.configuration(args.config)
     body = _image(args)  # a bad image fails before anything is deployed
-    del body
     deployed_here = engine.status(config).state is not State.IN_SERVICE
     engine.deploy(config, say)
     try:
-        records = _test(engine, config, args)
+        records = _test(engine, config, args, body)
     finally:
         if deployed_here and not args.keep:
             engine.teardown(config, say)
@@ -303,6 +303,3 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     return print_recommendation(engine.runs(), args.p99, args.tps)
-
-
-__all__ = ["RnbenchError"]
