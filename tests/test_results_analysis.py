@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import pytest
+from records import make_record
 
 from rnbench.core.errors import UsageError
 from rnbench.results.analysis import (
@@ -24,18 +25,14 @@ from rnbench.results.seed import published_rows
 def run(
     run_id: str, config: str, tps: float, p99: float, price: float | None, **kw: Any
 ) -> RunRecord:
-    values: dict[str, Any] = dict(
-        run_id=run_id, started_at="2026-05-01T10:00:00Z", config=config, backend="sagemaker",
-        instance_type="ml.x", runtime="eager", compiled=False, device="cpu", weights="pretrained",
-        mode="closed", concurrency=16, warmup="5s", duration_s=60.0, requests=int(tps * 60),
-        errors=0, tps=tps, mean_ms=p99 / 2, p50_ms=p99 / 2, p90_ms=p99 * 0.8, p95_ms=p99 * 0.9,
-        p99_ms=p99, max_ms=p99 * 1.2, server_p50_ms=None, littles_law_residual_pct=1.0,
-        usd_per_hour=price, price_source="test", tps_per_usd_hour=None, usd_per_1m=None,
-        inferences_per_usd=None, transactions_per_hour=tps * 3600, rnbench_version="0.1.0",
-        torch_version="2.14.1",
+    fields: dict[str, Any] = dict(
+        config=config, backend="sagemaker", instance_type="ml.x", weights="pretrained",
+        duration_s=60.0, requests=int(tps * 60), tps=tps, mean_ms=p99 / 2, p50_ms=p99 / 2,
+        p90_ms=p99 * 0.8, p95_ms=p99 * 0.9, p99_ms=p99, max_ms=p99 * 1.2,
+        littles_law_residual_pct=1.0, usd_per_hour=price, price_source="test",
+        transactions_per_hour=tps * 3600,
     )  # fmt: skip
-    values.update(kw)
-    return RunRecord(**values)
+    return make_record(run_id, **{**fields, **kw})
 
 
 # --- knee -------------------------------------------------------------------------------------

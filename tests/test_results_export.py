@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from records import make_record
 
 from rnbench.core.errors import UsageError
 from rnbench.results.export import default_export_path, export_csv, format_cell
-from rnbench.results.record import RUN_COLUMNS, RunRecord
+from rnbench.results.record import RUN_COLUMNS
 
 REQUIRED = (
     "run_id started_at config backend instance_type runtime compiled device weights mode "
@@ -21,20 +22,6 @@ REQUIRED = (
     "server_p50_ms littles_law_residual_pct usd_per_hour price_source tps_per_usd_hour usd_per_1m "
     "inferences_per_usd transactions_per_hour rnbench_version torch_version"
 ).split()
-
-
-def make_record(run_id: str, **kw: Any) -> RunRecord:
-    values: dict[str, Any] = dict(
-        run_id=run_id, started_at="2026-05-01T10:00:00Z", config="local-cpu", backend="local",
-        instance_type="local", runtime="eager", compiled=False, device="cpu", weights="random",
-        mode="closed", concurrency=16, warmup="5s", duration_s=20.0, requests=400, errors=0,
-        tps=20.0, mean_ms=800.0, p50_ms=790.0, p90_ms=850.0, p95_ms=870.0, p99_ms=900.0,
-        max_ms=950.0, server_p50_ms=None, littles_law_residual_pct=1.5, usd_per_hour=None,
-        price_source="", tps_per_usd_hour=None, usd_per_1m=None, inferences_per_usd=None,
-        transactions_per_hour=72000.0, rnbench_version="0.1.0", torch_version="2.14.1",
-    )  # fmt: skip
-    values.update(kw)
-    return RunRecord(**values)
 
 
 def test_columns_include_the_required_ones_in_record_order(tmp_path: Path) -> None:

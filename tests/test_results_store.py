@@ -6,27 +6,13 @@ import sqlite3
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
+from records import make_record
 
 from rnbench.core.errors import UsageError
-from rnbench.results.record import RUN_COLUMNS, RunRecord
+from rnbench.results.record import RUN_COLUMNS
 from rnbench.results.store import SCHEMA_VERSION, RunStore, WindowRow, new_run_id
-
-
-def make_record(run_id: str, started_at: str = "2026-05-01T10:00:00Z", **kw: Any) -> RunRecord:
-    values: dict[str, Any] = dict(
-        run_id=run_id, started_at=started_at, config="local-cpu", backend="local",
-        instance_type="local", runtime="eager", compiled=False, device="cpu", weights="random",
-        mode="closed", concurrency=16, warmup="5s", duration_s=20.0, requests=400, errors=0,
-        tps=20.0, mean_ms=800.0, p50_ms=790.0, p90_ms=850.0, p95_ms=870.0, p99_ms=900.0,
-        max_ms=950.0, server_p50_ms=None, littles_law_residual_pct=1.5, usd_per_hour=None,
-        price_source="", tps_per_usd_hour=None, usd_per_1m=None, inferences_per_usd=None,
-        transactions_per_hour=72000.0, rnbench_version="0.1.0", torch_version="2.14.1",
-    )  # fmt: skip
-    values.update(kw)
-    return RunRecord(**values)
 
 
 def window(i: int) -> WindowRow:
