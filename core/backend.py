@@ -61,6 +61,18 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class ServerLatency:
+    """A backend's own latency figures for a test run (SageMaker: CloudWatch), in ms."""
+
+    model_p50_ms: float | None
+    """Median time the model container spent per request; None when not (yet) reported."""
+    overhead_p50_ms: float | None
+    """Median time the serving platform added around the container; None when not reported."""
+    note: str = ""
+    """Why the figures are missing, recorded with the run; empty when they are present."""
+
+
+@dataclass(frozen=True)
 class Status:
     """What `Backend.describe` reports for a configuration."""
 
@@ -125,4 +137,14 @@ class Backend(Protocol):
 
     def owned(self) -> list[Deployment]:
         """Every deployment of this backend that rnbench created and is still up."""
+        ...
+
+    def server_latency(
+        self, deployment: Deployment, start: float, end: float
+    ) -> ServerLatency | None:
+        """The platform's own latency figures over [start, end] (seconds since the epoch).
+
+        None when this backend reports none apart from its replies (the local server times
+        each request in a reply header, which the load generator already records).
+        """
         ...

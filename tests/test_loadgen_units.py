@@ -15,7 +15,9 @@ from rnbench.core.loadgen import LoadSpec, decode_histogram, latency_buckets, pl
 from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
 from rnbench.core.loadgen.merge import Merger, is_stable
 from rnbench.core.loadgen.recorder import Recorder
+from rnbench.core.loadgen.types import LoadJob
 from rnbench.core.loadgen.workers import Schedule, closed_loop
+from rnbench.core.targets import HttpTarget
 
 S = 1_000_000_000
 
@@ -84,7 +86,10 @@ def test_poisson_schedule_is_seeded_and_keeps_its_mean_rate() -> None:
 
 
 def _recorder(measure: int, duration_ns: int = 10 * S, window_ns: int = S) -> Recorder:
-    return Recorder([1, measure, 0], [0], 0, window_ns, duration_ns, 60_000_000)
+    spec = LoadSpec(duration_s=duration_ns / S, window_s=window_ns / S)
+    job = LoadJob(HttpTarget("127.0.0.1", 9), b"", spec, 0, 1, 60_000_000)
+    assert (job.window_ns, job.duration_ns) == (window_ns, duration_ns)
+    return Recorder(job, [1, measure, 0], [0])
 
 
 def test_recorder_splits_warmup_windows_and_end() -> None:

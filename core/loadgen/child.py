@@ -1,9 +1,10 @@
 """The body of one load process: start worker threads, stream window parts to the parent.
 
-The parent passes shared control values (start, measure and stop times; see `recorder`) and one
-pipe end. The process reports `("ready",)`, waits for the start time, runs its workers, sends a
-`Part` for every window as it completes, and ends with `("done", warm-up requests)`. A failure
-of its own is sent as `("crash", one line)` before it exits with status 1.
+The parent passes a `LoadJob`, shared control values (start, measure and stop times; see
+`recorder`) and one pipe end. The process reports `("ready",)`, waits for the start time, runs
+its workers, sends a `Part` for every window as it completes, and ends with
+`("done", warm-up requests)`. A failure of its own is sent as `("crash", one line)` before it
+exits with status 1.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from functools import partial
 from multiprocessing.connection import Connection
 
 from rnbench.core.loadgen.recorder import MEASURE, START, STOP, Recorder
-from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.loadgen.types import LoadJob
 from rnbench.core.loadgen.workers import Schedule, closed_loop, guarded, open_loop
-from rnbench.core.targets import Target
 
 FLUSH_DELAY_NS = 20_000_000
 """A window is sent this long after it ends, so requests finishing at its edge are in it."""
@@ -32,47 +32,25 @@ _JOIN_S = 1.0
 
 
 def child_main(
-    process: int,
-    processes: int,
-    workers: int,
-    target: Target,
-    body: bytes,
-    spec: LoadSpec,
-    highest_us: int,
-    control: Sequence[int],
-    warm_counts: Sequence[int],
-    conn: Connection,
+    job: LoadJob, control: Sequence[int], warm_counts: Sequence[int], conn: Connection
 ) -> None:
     """Entry point of a load process (runs under the `spawn` start method)."""
     # Ctrl-C reaches the whole process group: the parent decides how the run stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _run(
-            process, processes, workers, target, body, spec, highest_us, control, warm_counts, conn
-        )
+        _run(job, control, warm_counts, conn)
     except BaseException as exc:
         try:
-            conn.send(("crash", f"load process {process}: {type(exc).__name__}: {exc}"))
+            conn.send(("crash", f"load process {job.process}: {type(exc).__name__}: {exc}"))
         finally:
             raise SystemExit(1) from None
 
 
 def _run(
-    process: int,
-    processes: int,
-    workers: int,
-    target: Target,
-    body: bytes,
-    spec: LoadSpec,
-    highest_us: int,
-    control: Sequence[int],
-    warm_counts: Sequence[int],
-    conn: Connection,
+    job: LoadJob, control: Sequence[int], warm_counts: Sequence[int], conn: Connection
 ) -> None:
-    window_ns = int(spec.window_s * 1e9)
-    recorder = Recorder(
-        control, warm_counts, process, window_ns, int(spec.duration_s * 1e9), highest_us
-    )
+    spec, process = job.spec, job.process
+    recorder = Recorder(job, control, warm_counts)
     conn.send(("ready",))
     deadline = time.perf_counter_ns() + _START_TIMEOUT_NS
     while control[START] == 0:
@@ -84,16 +62,16 @@ def _run(
     stop = threading.Event()
     schedule = None
     if spec.rate is not None:
-        share = spec.rate * workers / spec.concurrency
+        share = spec.rate * job.workers / spec.concurrency
         schedule = Schedule(control[START], share, spec.rate, spec.arrival, spec.seed, process)
     threads = []
-    for n in range(workers):
-        invoker = target.open(spec.timeout_s)
+    for n in range(job.workers):
+        invoker = job.target.open(spec.timeout_s)
         loop: Callable[[], None]
         if schedule is None:
-            loop = partial(closed_loop, invoker, body, recorder, stop)
+            loop = partial(closed_loop, invoker, job.body, recorder, stop)
         else:
-            loop = partial(open_loop, invoker, body, recorder, stop, schedule)
+            loop = partial(open_loop, invoker, job.body, recorder, stop, schedule)
         name = f"load worker {process}.{n}"
         threads.append(
             threading.Thread(target=guarded(loop, invoker, recorder, name), name=name, daemon=True)
@@ -101,7 +79,7 @@ def _run(
     for thread in threads:
         thread.start()
     try:
-        _stream(recorder, control, window_ns, conn)
+        _stream(recorder, control, job.window_ns, conn)
     finally:
         stop.set()
         deadline_s = time.monotonic() + _JOIN_S

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from hdrh.histogram import HdrHistogram
 
 from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
+from rnbench.core.loadgen.types import LoadJob
 
 # Indices into the shared control array (perf_counter_ns values; 0 means "not yet").
 START = 0
@@ -72,20 +73,16 @@ class Recorder:
     """Windows of one load process; `record` is thread-safe."""
 
     def __init__(
-        self,
-        control: Sequence[int],
-        warm_counts: Sequence[int] | None,
-        process: int,
-        window_ns: int,
-        duration_ns: int,
-        highest_us: int,
+        self, job: LoadJob, control: Sequence[int], warm_counts: Sequence[int] | None
     ) -> None:
+        """`control` holds the run's start, measure and stop times; this process's count of
+        warm-up requests goes to `warm_counts[job.process]` (when given)."""
         self._control = control
         self._warm_counts = warm_counts
-        self._process = process
-        self._window_ns = window_ns
-        self._duration_ns = duration_ns
-        self._highest_us = highest_us
+        self._process = job.process
+        self._window_ns = job.window_ns
+        self._duration_ns = job.duration_ns
+        self._highest_us = job.highest_us
         self._lock = threading.Lock()
         self._windows: dict[int, _Acc] = {}
         self._taken = 0

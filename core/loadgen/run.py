@@ -28,7 +28,7 @@ from rnbench.core.loadgen.child import FLUSH_DELAY_NS, child_main
 from rnbench.core.loadgen.merge import Merger
 from rnbench.core.loadgen.plan import check_spec, highest_us, plan_processes
 from rnbench.core.loadgen.recorder import CONTROL_SIZE, MEASURE, START, STOP, Part
-from rnbench.core.loadgen.types import LoadError, LoadSpec, LoadSummary, Window
+from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
 from rnbench.core.targets import Target
 
 _READY_TIMEOUT_S = 120.0
@@ -112,10 +112,10 @@ class LoadRun:
             raise LoadError("this load run was already started")
         for index, workers in enumerate(self._plan):
             receiver, sender = self._ctx.Pipe(duplex=False)
-            args = (index, len(self._plan), workers, self._target, self._body, self._spec)
+            job = LoadJob(self._target, self._body, self._spec, index, workers, self._highest_us)
             proc = self._ctx.Process(
                 target=child_main,
-                args=(*args, self._highest_us, self._control, self._warm, sender),
+                args=(job, self._control, self._warm, sender),
                 name=f"rnbench-load-{index}",
                 daemon=True,
             )

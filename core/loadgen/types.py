@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rnbench.core.errors import RnbenchError
+from rnbench.core.targets import Target
 
 Arrival = Literal["constant", "poisson"]
 
@@ -53,6 +54,37 @@ class LoadSpec:
     @property
     def mode(self) -> Literal["closed", "open"]:
         return "closed" if self.rate is None else "open"
+
+
+@dataclass(frozen=True)
+class LoadJob:
+    """One load process's share of a run; picklable, as it is sent to a `spawn` process.
+
+    The times a run starts, starts measuring and stops are not in it: the parent decides them
+    while the run goes and shares them through the control array (see `recorder`).
+    """
+
+    target: Target
+    """Where requests go."""
+    body: bytes
+    """The body of every request."""
+    spec: LoadSpec
+    """The whole run's spec (closed or open loop, durations, timeouts)."""
+    process: int
+    """Index of this load process, from 0."""
+    workers: int
+    """Worker threads in this process, each with its own connection."""
+    highest_us: int
+    """The largest latency the histograms record, in microseconds."""
+
+    @property
+    def window_ns(self) -> int:
+        return int(self.spec.window_s * 1e9)
+
+    @property
+    def duration_ns(self) -> int:
+        """The longest measured duration."""
+        return int(self.spec.duration_s * 1e9)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,14 @@ import time
 import uuid
 from pathlib import Path
 
-from rnbench.core.backend import Deployment, Progress, State, Status, no_progress
+from rnbench.core.backend import (
+    Deployment,
+    Progress,
+    ServerLatency,
+    State,
+    Status,
+    no_progress,
+)
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
 from rnbench.core.local import processes
@@ -218,6 +225,12 @@ class LocalBackend:
             else:
                 processes.forget(record.config_key)
         return alive
+
+    def server_latency(
+        self, deployment: Deployment, start: float, end: float
+    ) -> ServerLatency | None:
+        """None: the local server reports its time in each reply, which the load run records."""
+        return None
 
 
 def _deployment(record: ServerRecord) -> Deployment:

@@ -11,7 +11,14 @@ import json
 import time
 from typing import Any
 
-from rnbench.core.backend import Deployment, Progress, State, Status, no_progress
+from rnbench.core.backend import (
+    Deployment,
+    Progress,
+    ServerLatency,
+    State,
+    Status,
+    no_progress,
+)
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError, TeardownError
 from rnbench.core.paths import state_dir
@@ -43,11 +50,14 @@ class SageMakerBackend:
 
     def server_latency(
         self, deployment: Deployment, start: float, end: float
-    ) -> tuple[float, float] | None:
+    ) -> ServerLatency | None:
         """CloudWatch's ModelLatency and OverheadLatency p50 (ms) for a run, when available."""
         from rnbench.core.sagemaker.live import endpoint_latency
 
-        return endpoint_latency(self.settings, deployment.resource_id, start, end)
+        figures = endpoint_latency(self.settings, deployment.resource_id, start, end)
+        if figures is None:
+            return ServerLatency(None, None, "CloudWatch latency not yet available for this run")
+        return ServerLatency(*figures)
 
     # -- plumbing -------------------------------------------------------------------------
     def client(self, service: str) -> Any:

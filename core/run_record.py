@@ -1,0 +1,105 @@
+"""The stored record of a test run, built from its plan and the load generator's summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from importlib.metadata import version
+
+from rnbench.core.backend import Deployment, ServerLatency
+from rnbench.core.configs import Configuration
+from rnbench.core.loadgen.types import LoadSpec, LoadSummary
+from rnbench.results.cost import cost_figures
+from rnbench.results.prices import Price
+from rnbench.results.record import RunRecord
+
+RNBENCH_VERSION = version("rnbench")
+
+
+@dataclass(frozen=True)
+class TestPlan:
+    """What one test run loads, and what its record says about where and at what price."""
+
+    __test__ = False  # not a pytest test class
+
+    config: Configuration
+    deployment: Deployment
+    """The deployment in service that receives the load."""
+    spec: LoadSpec
+    body: bytes
+    """The request body sent with every request (an encoded image)."""
+    price: Price | None
+    """The hourly price of the hardware, when known."""
+    sweep_id: str = ""
+    """The sweep this run belongs to; empty for a single test."""
+
+
+def build_record(
+    plan: TestPlan, run_id: str, started_at: str, summary: LoadSummary | None, status: str
+) -> RunRecord:
+    """The record of a run: measured figures from `summary` (zeros while there is none)."""
+    config, spec, details, price = plan.config, plan.spec, plan.deployment.details, plan.price
+    tps = summary.tps if summary else 0.0
+    costs = cost_figures(tps, price.usd_per_hour if price else None)
+    warmup = f"{spec.warmup_s:g}s" + (
+        f" + {spec.warmup_requests} requests" if spec.warmup_requests else ""
+    )
+    deviation = details.get("max_prob_deviation")
+    return RunRecord(
+        run_id=run_id,
+        started_at=started_at,
+        config=config.key,
+        backend=config.backend,
+        instance_type=plan.deployment.instance_type,
+        runtime=details.get("runtime", config.runtime),
+        compiled=config.compiled,
+        device=details.get("device", config.device),
+        weights=details.get("weights", "unknown"),
+        mode=spec.mode,
+        concurrency=spec.concurrency,
+        warmup=warmup,
+        duration_s=summary.duration_s if summary else 0.0,
+        requests=summary.requests if summary else 0,
+        errors=summary.error_count if summary else 0,
+        tps=tps,
+        mean_ms=summary.mean_ms if summary else 0.0,
+        p50_ms=summary.p50_ms if summary else 0.0,
+        p90_ms=summary.p90_ms if summary else 0.0,
+        p95_ms=summary.p95_ms if summary else 0.0,
+        p99_ms=summary.p99_ms if summary else 0.0,
+        max_ms=summary.max_ms if summary else 0.0,
+        server_p50_ms=summary.server_p50_ms if summary else None,
+        littles_law_residual_pct=summary.littles_law_residual_pct if summary else None,
+        usd_per_hour=price.usd_per_hour if price else None,
+        price_source=f"{price.source} ({price.region}, {price.as_of})" if price else "",
+        tps_per_usd_hour=costs.tps_per_usd_hour,
+        usd_per_1m=costs.usd_per_1m,
+        inferences_per_usd=costs.inferences_per_usd,
+        transactions_per_hour=costs.transactions_per_hour,
+        rnbench_version=RNBENCH_VERSION,
+        torch_version=details.get("torch_version", ""),
+        status=status,
+        rate=spec.rate,
+        server_p99_ms=summary.server_p99_ms if summary else None,
+        errors_by_kind=json.dumps(dict(summary.errors), sort_keys=True) if summary else "",
+        client_cpu_ms_per_request=summary.client_cpu_ms_per_request if summary else None,
+        late_requests=summary.late_requests if summary else 0,
+        stable=summary.stable if summary else None,
+        region=details.get("region", ""),
+        neo_target=config.neo_target or "",
+        max_prob_deviation=float(deviation) if deviation else None,
+        sweep_id=plan.sweep_id,
+    )
+
+
+def with_server_latency(record: RunRecord, latency: ServerLatency | None) -> RunRecord:
+    """`record` with the backend's own latency figures (or the note why they are missing)."""
+    if latency is None:
+        return record
+    if latency.model_p50_ms is None and latency.overhead_p50_ms is None:
+        return replace(record, note=latency.note) if latency.note else record
+    return replace(
+        record,
+        server_p50_ms=latency.model_p50_ms,
+        server_overhead_p50_ms=latency.overhead_p50_ms,
+    )

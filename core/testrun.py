@@ -1,0 +1,137 @@
+"""`TestRun`: a load test of one deployment, stored as it goes.
+
+The load generator works in its own processes; a follower thread hands every window to a
+`WindowLog` as it arrives, and at the end stores the record (with the backend's own latency
+figures, when it has any). Front ends sample `snapshot()` at their own pace.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from rnbench.core.backend import Backend
+from rnbench.core.errors import RnbenchError
+from rnbench.core.loadgen import LoadRun
+from rnbench.core.loadgen.types import LoadSummary, Window
+from rnbench.core.run_record import TestPlan, build_record, with_server_latency
+from rnbench.core.window_log import WindowLog
+from rnbench.results.record import RunRecord
+from rnbench.results.store import RunStore, new_run_id
+
+
+@dataclass(frozen=True)
+class TestSnapshot:
+    """What a front end shows of a test in progress."""
+
+    __test__ = False  # not a pytest test class
+
+    config_key: str
+    run_id: str
+    phase: str
+    """`starting`, `warmup`, `measuring`, `done`, `failed` or `cancelled`."""
+    windows: tuple[Window, ...]
+    """The most recent windows, oldest first."""
+    histogram: tuple[tuple[float, int], ...]
+    """Latency distribution of the whole measured run so far: (upper bound ms, count)."""
+    record: RunRecord | None
+    """The stored result, once the run is over."""
+    error: str | None
+
+
+class TestRun:
+    """A load test of one deployment, stored as it goes."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, store: RunStore, backend: Backend, plan: TestPlan) -> None:
+        self._store = store
+        self._backend = backend
+        self._plan = plan
+        self.run_id = new_run_id()
+        self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._wall_start = time.time()
+        self._load = LoadRun(plan.deployment.target, plan.body, plan.spec)
+        self._windows = WindowLog(store, self.run_id)
+        self._lock = threading.Lock()
+        self._record: RunRecord | None = None
+        self._error: str | None = None
+        self._finished = threading.Event()
+        self._thread = threading.Thread(
+            target=self._follow, name=f"test-{plan.config.key}", daemon=True
+        )
+
+    @property
+    def key(self) -> str:
+        """The configuration under test."""
+        return self._plan.config.key
+
+    def start(self) -> TestRun:
+        self._wall_start = time.time()
+        self._store.begin_run(self._record_from(None, status="running"))
+        self._load.start()
+        self._thread.start()
+        return self
+
+    def snapshot(self) -> TestSnapshot:
+        with self._lock:
+            record, error = self._record, self._error
+        windows, buckets = self._windows.recent(), self._windows.buckets()
+        phase = self._load.phase if record is None and error is None else self._final_phase()
+        return TestSnapshot(self.key, self.run_id, phase, windows, buckets, record, error)
+
+    def _final_phase(self) -> str:
+        return "failed" if self._error is not None else "done"
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def cancel(self) -> None:
+        self._load.cancel()
+
+    def wait(self, timeout: float | None = None) -> RunRecord:
+        """The stored record once the run is over.
+
+        Raises:
+            RnbenchError: the run failed (the message says why) or `timeout` passed.
+        """
+        if not self._finished.wait(timeout):
+            raise RnbenchError(f"{self.key}: the test is still running")
+        if self._record is None:
+            raise RnbenchError(self._error or f"{self.key}: the test failed")
+        return self._record
+
+    def _follow(self) -> None:
+        try:
+            while not self._load.done:
+                self._windows.add(self._load.poll())
+                time.sleep(0.2)
+            self._windows.add(self._load.poll())
+            record = self._with_server_latency(self._record_from(self._load.result(), "ok"))
+            self._store.finish_run(record)
+            with self._lock:
+                self._record = record
+        except RnbenchError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never a silent thread death
+            self._fail(f"{self.key}: test failed: {type(exc).__name__}: {exc}")
+        finally:
+            self._finished.set()
+
+    def _with_server_latency(self, record: RunRecord) -> RunRecord:
+        """Add the backend's own latency figures for the run (SageMaker: CloudWatch), if any."""
+        if record.server_p50_ms is not None:
+            return record
+        latency = self._backend.server_latency(self._plan.deployment, self._wall_start, time.time())
+        return with_server_latency(record, latency)
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            self._error = message
+        self._store.finish_run(replace(self._record_from(None, status="failed"), note=message))
+
+    def _record_from(self, summary: LoadSummary | None, status: str) -> RunRecord:
+        return build_record(self._plan, self.run_id, self._started_at, summary, status)
