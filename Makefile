@@ -27,6 +27,7 @@ check: install
 	mkdir -p build/mypy/rnbench
 	for part in core tui inference results; do ln -sfn ../../../$$part build/mypy/rnbench/$$part; done
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) tests/benchmarks/bench_local.py

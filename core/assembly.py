@@ -11,7 +11,9 @@ from pathlib import Path
 
 from rnbench.core.backend import Backend
 from rnbench.core.engine import Engine
+from rnbench.core.errors import leaf_errors_mapped
 from rnbench.core.local.backend import LocalBackend
+from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
 from rnbench.core.sagemaker.live import live_price
 from rnbench.results.prices import LivePrice, Price, PriceBook
@@ -52,8 +54,10 @@ def build_engine(
         "local": LocalBackend(cuda=cuda, weights=weights),
         "sagemaker": SageMakerBackend(settings),
     }
-    prices = PriceBook.load(live=_live_when_usable(settings))
-    return Engine(backends, RunStore(store_path), prices, cuda=cuda)
+    with leaf_errors_mapped():
+        prices = PriceBook.load(price_overrides(), live=_live_when_usable(settings))
+        store = RunStore(store_path or results_database())
+    return Engine(backends, store, prices, cuda=cuda)
 
 
 def _live_when_usable(settings: SageMakerSettings) -> LivePrice:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rnbench.core.backend import Backend, Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration, all_configurations, get_configuration
-from rnbench.core.errors import NotDeployedError, RnbenchError
+from rnbench.core.errors import NotDeployedError, RnbenchError, speaks_engine_errors
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.run_record import TestPlan
 from rnbench.core.testrun import TestRun, TestSnapshot
@@ -84,6 +84,7 @@ class Engine:
                 done.append(config.key)
         return done
 
+    @speaks_engine_errors
     def start_test(
         self, config: Configuration, spec: LoadSpec, body: bytes, sweep_id: str = ""
     ) -> TestRun:
@@ -98,6 +99,7 @@ class Engine:
         plan = TestPlan(config, status.deployment, spec, body, self.price(config), sweep_id)
         return TestRun(self.store, self.backend(config), plan).start()
 
+    @speaks_engine_errors
     def run_test(
         self,
         config: Configuration,
@@ -124,9 +126,11 @@ class Engine:
             raise
         return run.wait()
 
+    @speaks_engine_errors
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         return self.store.runs(limit)
 
+    @speaks_engine_errors
     def export(self, path: Path, run_ids: Sequence[str] | None = None) -> int:
         """Write runs to CSV atomically; returns the number of rows.
 

@@ -32,6 +32,16 @@ def data_dir() -> Path:
     return _base("data")
 
 
+def results_database() -> Path:
+    """The results database: every run and its windows."""
+    return data_dir() / "runs.sqlite3"
+
+
+def price_overrides() -> Path:
+    """The user's price overrides (see `rnbench.results.prices`); need not exist."""
+    return data_dir() / "prices.toml"
+
+
 def cache_dir() -> Path:
     """Generated artifacts: ONNX exports, TorchScript files, model archives."""
     return _base("cache")

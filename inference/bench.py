@@ -60,7 +60,8 @@ def in_process_throughput(
 ) -> float:
     """Images per second of one runtime, in this process, batch 1.
 
-    Raises UsageError (bad name, device or weights), BackendUnavailable (no CUDA), BadImage.
+    Raises InferenceUsageError (bad name, device or weights), DeviceUnavailable (no CUDA),
+    BadImage.
     """
     loaded = load_runtime(runtime_name, device, weights_path)
     return measure(loaded.runtime, image_bytes, seconds).images_per_s
@@ -77,7 +78,7 @@ def compare(
 
     Returns {"eager", "compiled" (img/s, best round each), "ratio", "top1_equal" (1.0 or 0.0),
     "max_prob_deviation"}. Alternating rounds keeps the ratio fair on a machine whose load varies.
-    Raises UsageError, BackendUnavailable, BadImage.
+    Raises InferenceUsageError, DeviceUnavailable, BadImage.
     """
     compiled: Loaded = load_runtime("compiled", device, weights_path)
     eager = compiled.reference if device == "cpu" else load_runtime("eager", device).runtime

@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from rnbench.core.errors import RnbenchError
+from rnbench.inference.errors import InferenceError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         path = export_onnx(model, weights, rebuild=args.rebuild)
         seconds = time.perf_counter() - started
-    except RnbenchError as exc:
+    except InferenceError as exc:
         print(f"compile: error: {exc}", file=sys.stderr)
         return 2
     print(f"ONNX export {export_key(weights)} ({weights.kind} weights) at {path} ({seconds:.1f} s)")

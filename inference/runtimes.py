@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from rnbench.core.errors import BackendUnavailable, UsageError
-from rnbench.core.paths import cache_dir
+from rnbench.inference.cache import cache_dir
+from rnbench.inference.errors import DeviceUnavailable, InferenceUsageError
 from rnbench.inference.weights import WeightsInfo, build_model
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def _session(onnx_path: Path, device: str) -> Any:
     options.log_severity_level = 3
     if device == "cuda":
         if "CUDAExecutionProvider" not in ort.get_available_providers():
-            raise BackendUnavailable("this onnxruntime build has no CUDAExecutionProvider")
+            raise DeviceUnavailable("this onnxruntime build has no CUDAExecutionProvider")
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
     else:
         providers = ["CPUExecutionProvider"]
@@ -165,12 +165,12 @@ def export_onnx(model: nn.Module, weights: WeightsInfo, *, rebuild: bool = False
 
 def _check_device(device: str) -> None:
     if device not in DEVICES:
-        raise UsageError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+        raise InferenceUsageError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
     if device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise BackendUnavailable("device cuda requested but CUDA is not available here")
+            raise DeviceUnavailable("device cuda requested but CUDA is not available here")
 
 
 def configure_threads() -> int:
@@ -201,10 +201,11 @@ def load_runtime(
 ) -> Loaded:
     """Build the model and the named runtime on `device`.
 
-    Raises UsageError (unknown name or device, bad weights file), BackendUnavailable (no CUDA).
+    Raises InferenceUsageError (unknown name or device, bad weights file), DeviceUnavailable
+    (no CUDA).
     """
     if name not in RUNTIMES:
-        raise UsageError(f"unknown runtime {name!r}: choose one of {', '.join(RUNTIMES)}")
+        raise InferenceUsageError(f"unknown runtime {name!r}: choose one of {', '.join(RUNTIMES)}")
     _check_device(device)
     configure_threads()
     model, weights = build_model(weights_path)
@@ -215,7 +216,7 @@ def load_runtime(
     path = export_onnx(model, weights)
     try:
         runtime = OnnxRuntime(path, device)
-    except BackendUnavailable:
+    except DeviceUnavailable:
         raise
     except Exception:  # a corrupt or half-written cached export: rebuild it once
         runtime = OnnxRuntime(export_onnx(model, weights, rebuild=True), device)

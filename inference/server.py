@@ -28,7 +28,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from rnbench.core.errors import RnbenchError
 from rnbench.inference.contract import (
     EXTRA_CONTENT_TYPES,
     IMAGE_CONTENT_TYPES,
@@ -41,6 +40,7 @@ from rnbench.inference.contract import (
     RUNTIME_PATH_TEMPLATE,
     SERVER_TIME_HEADER,
 )
+from rnbench.inference.errors import InferenceError
 from rnbench.inference.preprocess import BadImage
 from rnbench.inference.service import InferenceService
 
@@ -161,7 +161,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         service.start()
         sock = bind(args.host, args.port)
-    except RnbenchError as error:
+    except InferenceError as error:
         print(f"rnbench server: {error}", file=sys.stderr)
         service.close()
         return 2

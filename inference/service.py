@@ -71,7 +71,7 @@ class InferenceService:
     def start(self) -> None:
         """Load the model in the worker thread and, for non-eager runtimes, check agreement.
 
-        Raises UsageError (bad weights, runtime or device) or BackendUnavailable (no CUDA).
+        Raises InferenceUsageError (bad weights, runtime or device) or DeviceUnavailable (no CUDA).
         """
         self._executor.submit(self._load).result()
 

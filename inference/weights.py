@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnbench.core.errors import UsageError
+from rnbench.inference.errors import InferenceUsageError
 
 if TYPE_CHECKING:
     from torch import nn
@@ -46,13 +46,13 @@ class WeightsInfo:
 def find_weights(path: str | os.PathLike[str] | None = None) -> Path | None:
     """The local weights file to use: `path`, else `$RNBENCH_WEIGHTS`, else the torch hub cache.
 
-    Raises UsageError when an explicitly named file does not exist.
+    Raises InferenceUsageError when an explicitly named file does not exist.
     """
     explicit = path if path is not None else os.environ.get(WEIGHTS_ENV) or None
     if explicit is not None:
         found = Path(explicit).expanduser()
         if not found.is_file():
-            raise UsageError(f"weights file not found: {found}")
+            raise InferenceUsageError(f"weights file not found: {found}")
         return found
     import torch
 
@@ -75,7 +75,7 @@ def _sha256_prefix(path: Path) -> str:
 def build_model(path: str | os.PathLike[str] | None = None) -> tuple[nn.Module, WeightsInfo]:
     """ResNet-50 in eval mode on the CPU, with pretrained weights when a local copy exists.
 
-    Raises UsageError when the named file is missing or is not a ResNet-50 state dict.
+    Raises InferenceUsageError when the named file is missing or is not a ResNet-50 state dict.
     """
     import torch
     from torchvision.models import resnet50
@@ -94,7 +94,7 @@ def build_model(path: str | os.PathLike[str] | None = None) -> tuple[nn.Module, 
             model.load_state_dict(state)
         except Exception as error:  # torch raises many types for a bad file
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-            raise UsageError(f"not a ResNet-50 weights file: {found} ({first})") from None
+            raise InferenceUsageError(f"not a ResNet-50 weights file: {found} ({first})") from None
         info = WeightsInfo(kind="pretrained", source=str(found), sha256=_sha256_prefix(found))
     model.eval()
     return model, info

@@ -8,8 +8,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rnbench.core.errors import UsageError
 from rnbench.results.cost import HOURS_PER_MONTH, SECONDS_PER_HOUR
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import PublishedRow
 
@@ -176,13 +176,13 @@ def recommend(
     ties go to fewer instances, then the lower p99.
 
     Raises:
-        UsageError: a target is not a positive number, or `max_error_rate` is outside [0, 1].
+        ResultsUsageError: a target is not a positive number, or `max_error_rate` is outside [0, 1].
     """
     for name, value in (("p99 target", p99_ms), ("required TPS", tps)):
         if not math.isfinite(value) or value <= 0:
-            raise UsageError(f"{name} must be a number > 0, got {value:g}")
+            raise ResultsUsageError(f"{name} must be a number > 0, got {value:g}")
     if not 0 <= max_error_rate <= 1:
-        raise UsageError(f"error rate threshold must be within 0..1, got {max_error_rate:g}")
+        raise ResultsUsageError(f"error rate threshold must be within 0..1, got {max_error_rate:g}")
     candidates: list[Recommendation] = []
     rejections: list[Rejection] = []
     for run in records:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rnbench.core.errors import UsageError
+from rnbench.results.errors import ResultsUsageError
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_MONTH = 730.0
@@ -33,12 +33,12 @@ class CostFigures:
 
 def _check_tps(tps: float) -> None:
     if not math.isfinite(tps) or tps < 0:
-        raise UsageError(f"throughput must be a finite number >= 0, got {tps}")
+        raise ResultsUsageError(f"throughput must be a finite number >= 0, got {tps}")
 
 
 def _check_price(usd_per_hour: float) -> None:
     if not math.isfinite(usd_per_hour) or usd_per_hour <= 0:
-        raise UsageError(
+        raise ResultsUsageError(
             f"a price must be a finite number of dollars per hour > 0, got {usd_per_hour}"
         )
 
@@ -47,7 +47,7 @@ def cost_figures(tps: float, usd_per_hour: float | None) -> CostFigures:
     """The study's cost figures for `tps` successful inferences per second at `usd_per_hour`.
 
     Raises:
-        UsageError: `tps` is negative or not finite, or the price is not a positive number.
+        ResultsUsageError: `tps` is negative or not finite, or the price is not a positive number.
     """
     _check_tps(tps)
     per_hour = tps * SECONDS_PER_HOUR
@@ -67,11 +67,11 @@ def usd_accrued(usd_per_hour: float, seconds_up: float) -> float:
     """What an instance has cost after `seconds_up` seconds in service (SageMaker bills per second).
 
     Raises:
-        UsageError: the price is not positive, or `seconds_up` is negative or not finite.
+        ResultsUsageError: the price is not positive, or `seconds_up` is negative or not finite.
     """
     _check_price(usd_per_hour)
     if not math.isfinite(seconds_up) or seconds_up < 0:
-        raise UsageError(f"time in service must be >= 0 seconds, got {seconds_up}")
+        raise ResultsUsageError(f"time in service must be >= 0 seconds, got {seconds_up}")
     return usd_per_hour * seconds_up / SECONDS_PER_HOUR
 
 
@@ -79,9 +79,9 @@ def usd_per_month(usd_per_hour: float, instances: int = 1) -> float:
     """Cost of `instances` instances running all month, assuming 730 hours a month (24/7).
 
     Raises:
-        UsageError: the price is not positive, or `instances` is below 1.
+        ResultsUsageError: the price is not positive, or `instances` is below 1.
     """
     _check_price(usd_per_hour)
     if instances < 1:
-        raise UsageError(f"instance count must be at least 1, got {instances}")
+        raise ResultsUsageError(f"instance count must be at least 1, got {instances}")
     return usd_per_hour * instances * HOURS_PER_MONTH

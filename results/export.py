@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from rnbench.core.errors import UsageError
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.record import RUN_COLUMNS, RunRecord
 
 
@@ -45,18 +45,20 @@ def export_csv(records: Iterable[RunRecord], path: Path) -> int:
     then replaces `path`.
 
     Raises:
-        UsageError: the folder does not exist, `path` is a folder, or the file cannot be written.
+        ResultsUsageError: the folder does not exist, `path` is a folder, or the file cannot
+            be written.
+            written.
     """
     path = Path(path)
     folder = path.parent
     if path.is_dir():
-        raise UsageError(f"cannot export to {path}: it is a folder")
+        raise ResultsUsageError(f"cannot export to {path}: it is a folder")
     if not folder.is_dir():
-        raise UsageError(f"cannot export to {path}: folder {folder} does not exist")
+        raise ResultsUsageError(f"cannot export to {path}: folder {folder} does not exist")
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+        raise ResultsUsageError(f"cannot write {path}: {e.strerror or e}") from None
     temp = Path(temp_name)
     rows = 0
     try:
@@ -72,7 +74,7 @@ def export_csv(records: Iterable[RunRecord], path: Path) -> int:
         os.replace(temp, path)
     except OSError as e:
         temp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+        raise ResultsUsageError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -14,7 +14,7 @@ The packaged table holds only the prices the reference study states (eu-west-1, 
 current on-demand price list could be cited from a verifiable source when it was written, and
 rnbench does not invent prices. Current prices come from the live lookup or from overrides.
 
-User overrides live in `data_dir()/prices.toml`::
+User overrides live in a TOML file the engine names (`prices.toml` in its data folder)::
 
     [config."local-cpu"]          # one configuration
     usd_per_hour = 0.10
@@ -38,8 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rnbench.core.errors import UsageError
-from rnbench.core.paths import data_dir
+from rnbench.results.errors import ResultsUsageError
 
 LOCAL_INSTANCE = "local"
 """The `instance_type` of configurations served on this machine."""
@@ -95,9 +94,9 @@ def packaged_prices() -> tuple[Price, ...]:
 
 def _check_price(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UsageError(f"{where}: usd_per_hour must be a number, got {value!r}")
+        raise ResultsUsageError(f"{where}: usd_per_hour must be a number, got {value!r}")
     if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{where}: usd_per_hour must be > 0, got {value!r}")
+        raise ResultsUsageError(f"{where}: usd_per_hour must be > 0, got {value!r}")
     return float(value)
 
 
@@ -105,22 +104,22 @@ def _parse_section(data: Any, kind: str, path: Path, as_of: str) -> dict[str, Ov
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: [{kind}] must be a table of tables")
+        raise ResultsUsageError(f"{path}: [{kind}] must be a table of tables")
     result: dict[str, Override] = {}
     for name, entry in data.items():
         where = f'{path}: [{kind}."{name}"]'
         if not isinstance(entry, dict):
-            raise UsageError(f"{where} must be a table with usd_per_hour")
+            raise ResultsUsageError(f"{where} must be a table with usd_per_hour")
         unknown = set(entry) - (
             {"usd_per_hour", "region"} if kind == "instance" else {"usd_per_hour"}
         )
         if unknown:
-            raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise ResultsUsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         if "usd_per_hour" not in entry:
-            raise UsageError(f"{where}: usd_per_hour is missing")
+            raise ResultsUsageError(f"{where}: usd_per_hour is missing")
         region = entry.get("region")
         if region is not None and not isinstance(region, str):
-            raise UsageError(f"{where}: region must be a string")
+            raise ResultsUsageError(f"{where}: region must be a string")
         price = _check_price(entry["usd_per_hour"], where)
         result[name] = Override(price, f"user override ({path.name})", as_of, region)
     return result
@@ -130,7 +129,7 @@ def load_overrides(path: Path) -> tuple[dict[str, Override], dict[str, Override]
     """Read a prices.toml: (per configuration, per instance type). A missing file is empty.
 
     Raises:
-        UsageError: the file cannot be read, is not TOML, or holds a bad entry.
+        ResultsUsageError: the file cannot be read, is not TOML, or holds a bad entry.
     """
     if not path.exists():
         return {}, {}
@@ -138,12 +137,12 @@ def load_overrides(path: Path) -> tuple[dict[str, Override], dict[str, Override]
         data = tomllib.loads(path.read_text("utf-8"))
         as_of = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot read price overrides {path}: {e}") from None
+        raise ResultsUsageError(f"cannot read price overrides {path}: {e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"price overrides {path} are not valid TOML: {e}") from None
+        raise ResultsUsageError(f"price overrides {path} are not valid TOML: {e}") from None
     unknown = set(data) - {"config", "instance"}
     if unknown:
-        raise UsageError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
+        raise ResultsUsageError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     configs = _parse_section(data.get("config"), "config", path, as_of)
     instances = _parse_section(data.get("instance"), "instance", path, as_of)
     return configs, instances
@@ -166,14 +165,13 @@ class PriceBook:
         self._live_cache: dict[tuple[str, str], Price | None] = {}
 
     @classmethod
-    def load(cls, live: LivePrice | None = None, overrides: Path | None = None) -> PriceBook:
-        """The packaged table plus the user's overrides (default `data_dir()/prices.toml`).
+    def load(cls, overrides: Path, live: LivePrice | None = None) -> PriceBook:
+        """The packaged table plus the user's overrides from `overrides` (absent: none).
 
         Raises:
-            UsageError: the override file is unreadable or malformed.
+            ResultsUsageError: the override file is unreadable or malformed.
         """
-        path = overrides if overrides is not None else data_dir() / "prices.toml"
-        configs, instances = load_overrides(path)
+        configs, instances = load_overrides(overrides)
         return cls(packaged_prices(), live, configs, instances)
 
     def with_override(
@@ -188,11 +186,13 @@ class PriceBook:
         """A copy of this book with one more override, for a configuration or an instance type.
 
         Raises:
-            UsageError: neither or both of `config_key` and `instance_type` are given, or the
-                price is not a positive number.
+            ResultsUsageError: neither or both of `config_key` and `instance_type` are given,
+                or the price is not a positive number.
         """
         if (config_key is None) == (instance_type is None):
-            raise UsageError("a price override names either a configuration or an instance type")
+            raise ResultsUsageError(
+                "a price override names either a configuration or an instance type"
+            )
         override = Override(
             _check_price(usd_per_hour, "price override"), source, date.today().isoformat(), region
         )

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rnbench.core.errors import RnbenchError, UsageError
-from rnbench.core.paths import data_dir
+from rnbench.results.errors import ResultsError, ResultsUsageError
 from rnbench.results.record import RUN_COLUMNS, RunRecord
 
 SCHEMA_VERSION = 1
@@ -88,26 +87,27 @@ def _from_sql(name: str, value: Any) -> Any:
 
 
 class RunStore:
-    """Runs and their windows in one SQLite file (default `data_dir()/runs.sqlite3`)."""
+    """Runs and their windows in one SQLite file (the engine keeps it in its data folder)."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        """Open (and create or upgrade) the database.
+    def __init__(self, path: Path) -> None:
+        """Open (and create or upgrade) the database at `path`.
 
         Raises:
-            UsageError: the file cannot be opened, is not an rnbench database, or is corrupt.
+            ResultsUsageError: the file cannot be opened, is not an rnbench database, or is
+                corrupt.
         """
-        self.path = path if path is not None else data_dir() / "runs.sqlite3"
+        self.path = path
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as e:
-            raise UsageError(f"cannot open results database {self.path}: {e}") from None
+            raise ResultsUsageError(f"cannot open results database {self.path}: {e}") from None
         try:
             self._open()
         except sqlite3.Error as e:
             self._db.close()
-            raise UsageError(f"results database {self.path} is unreadable: {e}") from None
-        except UsageError:
+            raise ResultsUsageError(f"results database {self.path} is unreadable: {e}") from None
+        except ResultsUsageError:
             self._db.close()
             raise
 
@@ -115,7 +115,7 @@ class RunStore:
         db = self._db
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise UsageError(
+            raise ResultsUsageError(
                 f"results database {self.path} was written by a newer rnbench "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})"
             )
@@ -155,9 +155,9 @@ class RunStore:
             try:
                 yield self._db
             except sqlite3.IntegrityError as e:
-                raise UsageError(f"cannot {what}: {e}") from None
+                raise ResultsUsageError(f"cannot {what}: {e}") from None
             except sqlite3.Error as e:
-                raise RnbenchError(f"results database {self.path}: cannot {what}: {e}") from None
+                raise ResultsError(f"results database {self.path}: cannot {what}: {e}") from None
 
     def _write_run(self, record: RunRecord, verb: str) -> None:
         values = [getattr(record, n) for n in RUN_COLUMNS]
@@ -170,8 +170,8 @@ class RunStore:
         """Insert a run as it starts (stored with status `running`).
 
         Raises:
-            UsageError: a run with this id exists.
-            RnbenchError: the database cannot be written.
+            ResultsUsageError: a run with this id exists.
+            ResultsError: the database cannot be written.
         """
         if record.status != "running":
             record = replace(record, status="running")
@@ -181,8 +181,8 @@ class RunStore:
         """Store one window of a run, committed at once.
 
         Raises:
-            UsageError: no run has this id.
-            RnbenchError: the database cannot be written.
+            ResultsUsageError: no run has this id.
+            ResultsError: the database cannot be written.
         """
         values = [run_id, *(getattr(window, n) for n in WINDOW_COLUMNS)]
         names = ", ".join(["run_id", *(_q(n) for n in WINDOW_COLUMNS)])
@@ -194,7 +194,7 @@ class RunStore:
         """Replace a run's row with its final record (its windows stay).
 
         Raises:
-            RnbenchError: the database cannot be written.
+            ResultsError: the database cannot be written.
         """
         names = ", ".join(_q(n) for n in RUN_COLUMNS if n != "run_id")
         sets = ", ".join(f"{_q(n)} = ?" for n in RUN_COLUMNS if n != "run_id")
@@ -217,7 +217,7 @@ class RunStore:
         """Stored runs, newest first; at most `limit` of them.
 
         Raises:
-            RnbenchError: the database cannot be read.
+            ResultsError: the database cannot be read.
         """
         names = ", ".join(_q(n) for n in RUN_COLUMNS)
         sql = f"SELECT {names} FROM runs ORDER BY started_at DESC, run_id DESC"
@@ -233,21 +233,21 @@ class RunStore:
         """One run by id.
 
         Raises:
-            UsageError: no run has this id.
-            RnbenchError: the database cannot be read.
+            ResultsUsageError: no run has this id.
+            ResultsError: the database cannot be read.
         """
         names = ", ".join(_q(n) for n in RUN_COLUMNS)
         with self._locked(f"read run {run_id}") as db:
             row = db.execute(f"SELECT {names} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no stored run has id {run_id!r}")
+            raise ResultsUsageError(f"no stored run has id {run_id!r}")
         return self._record(row)
 
     def windows(self, run_id: str) -> list[WindowRow]:
         """A run's windows in order (empty for a run without any).
 
         Raises:
-            RnbenchError: the database cannot be read.
+            ResultsError: the database cannot be read.
         """
         names = ", ".join(_q(n) for n in WINDOW_COLUMNS)
         sql = f'SELECT {names} FROM windows WHERE run_id = ? ORDER BY "index"'
@@ -259,13 +259,13 @@ class RunStore:
         """Delete a run and its windows.
 
         Raises:
-            UsageError: no run has this id.
-            RnbenchError: the database cannot be written.
+            ResultsUsageError: no run has this id.
+            ResultsError: the database cannot be written.
         """
         with self._locked(f"delete run {run_id}") as db:
             cursor = db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
         if cursor.rowcount == 0:
-            raise UsageError(f"no stored run has id {run_id!r}")
+            raise ResultsUsageError(f"no stored run has id {run_id!r}")
 
     def close(self) -> None:
         """Close the database; the store cannot be used afterwards."""

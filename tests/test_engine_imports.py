@@ -1,22 +1,27 @@
-"""The engine (core/, inference/, results/) never imports a UI library, and nothing installs
-bare top-level `core`, `tui`, `inference` or `results` modules."""
+"""The arrows between the parts: the engine (core/, inference/, results/) never imports a UI
+library, inference/ and results/ import nothing of core/ or tui/, core/ nothing of tui/ (the
+import-linter contracts in pyproject.toml), and nothing installs bare top-level `core`, `tui`,
+`inference` or `results` modules."""
 
 from __future__ import annotations
 
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
+from types import ModuleType
 
 import rnbench.core
 import rnbench.inference
 import rnbench.results
 
 UI_MODULES = ("textual", "rich", "plotext", "textual_plotext")
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-def engine_modules() -> list[str]:
+def engine_modules(*packages: ModuleType) -> list[str]:
     names = []
-    for package in (rnbench.core, rnbench.inference, rnbench.results):
+    for package in packages or (rnbench.core, rnbench.inference, rnbench.results):
         names.append(package.__name__)
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             names.append(info.name)
@@ -30,21 +35,48 @@ def test_the_engine_has_many_modules_to_check() -> None:
     assert len(modules) > 10
 
 
-def test_no_engine_module_imports_a_ui_library() -> None:
-    # One fresh interpreter imports every engine module, then lists UI modules it ended up with.
+def _loaded_after_importing(modules: list[str], wanted: str) -> str:
+    """In a fresh interpreter, import `modules`; return the sorted names in sys.modules for
+    which the expression `wanted` (over `m`) is true, as printed."""
     script = (
         "import importlib, sys\n"
-        f"for name in {engine_modules()!r}:\n"
+        f"for name in {modules!r}:\n"
         "    if name.endswith('.__main__'):\n"
         "        continue\n"
         "    importlib.import_module(name)\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {UI_MODULES!r}))\n"
+        f"print(sorted(m for m in sys.modules if {wanted}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "[]"
+    return result.stdout.strip()
+
+
+def test_no_engine_module_imports_a_ui_library() -> None:
+    # One fresh interpreter imports every engine module, then lists UI modules it ended up with.
+    assert _loaded_after_importing(engine_modules(), f"m.split('.')[0] in {UI_MODULES!r}") == "[]"
+
+
+def test_inference_and_results_load_nothing_of_core_or_the_front_ends() -> None:
+    leaves = engine_modules(rnbench.inference, rnbench.results)
+    assert "rnbench.results.store" in leaves and "rnbench.inference.server" in leaves
+    wanted = "m.startswith(('rnbench.core', 'rnbench.tui'))"
+    assert _loaded_after_importing(leaves, wanted) == "[]"
+
+
+def test_the_import_contracts_hold() -> None:
+    """import-linter reads every import statement, those inside functions included."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "3 kept, 0 broken" in result.stdout
 
 
 def test_no_bare_top_level_modules() -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnbench.core.errors import UsageError
-from rnbench.core.paths import cache_dir
 from rnbench.inference import runtimes
 from rnbench.inference.bench import measure
+from rnbench.inference.cache import cache_dir
+from rnbench.inference.errors import InferenceUsageError
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
 from rnbench.inference.weights import WEIGHTS_ENV, build_model, find_weights
@@ -113,20 +113,20 @@ def test_weights_file_is_used_and_fingerprinted(tmp_path: Path) -> None:
 def test_env_variable_names_the_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = tmp_path / "nope.pth"
     monkeypatch.setenv(WEIGHTS_ENV, str(missing))
-    with pytest.raises(UsageError, match="not found"):
+    with pytest.raises(InferenceUsageError, match="not found"):
         find_weights()
     present = tmp_path / "here.pth"
     present.write_bytes(b"x")
     monkeypatch.setenv(WEIGHTS_ENV, str(present))
     assert find_weights() == present
-    with pytest.raises(UsageError, match="not found"):
+    with pytest.raises(InferenceUsageError, match="not found"):
         find_weights(missing.with_name("other.pth"))  # an explicit path wins over the variable
 
 
 def test_corrupt_weights_file_is_a_one_line_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.pth"
     path.write_bytes(os.urandom(4096))
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(InferenceUsageError) as caught:
         build_model(path)
     assert "\n" not in str(caught.value)
     assert str(path) in str(caught.value)
@@ -134,7 +134,7 @@ def test_corrupt_weights_file_is_a_one_line_usage_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "device"), [("tensorrt", "cpu"), ("eager", "tpu")])
 def test_unknown_runtime_or_device(name: str, device: str) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(InferenceUsageError):
         runtimes.load_runtime(name, device)
 
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from records import make_record
 
-from rnbench.core.errors import UsageError
 from rnbench.results.analysis import (
     STUDY_LATENCY_ERROR,
     knee,
     recommend,
     study_overlay,
 )
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import published_rows
 
@@ -159,7 +159,7 @@ def test_exact_multiple_needs_no_extra_instance() -> None:
 
 @pytest.mark.parametrize("p99,tps", [(0, 10), (10, -1), (math.nan, 10), (10, math.inf)])
 def test_bad_targets(p99: float, tps: float) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         recommend(TABLE, p99_ms=p99, tps=tps)
 
 

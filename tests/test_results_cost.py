@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rnbench.core.errors import UsageError
 from rnbench.results.cost import cost_figures, usd_accrued, usd_per_month
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.seed import published_rows
 
 # The published table of shared/reference/STUDY.md: key -> (TPS per $/h, $ per 1M).
@@ -72,7 +72,7 @@ def test_nothing_served_has_no_cost_per_inference() -> None:
 
 @pytest.mark.parametrize("tps,price", [(-1.0, 0.2), (float("nan"), 0.2), (5.0, 0.0), (5.0, -1)])
 def test_bad_inputs_are_usage_errors(tps: float, price: float) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         cost_figures(tps, price)
 
 
@@ -80,7 +80,7 @@ def test_accrued_and_monthly() -> None:
     assert usd_accrued(0.36, 600) == pytest.approx(0.06)
     assert usd_per_month(0.23) == pytest.approx(167.9)
     assert usd_per_month(0.33, instances=3) == pytest.approx(722.7)
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         usd_per_month(0.33, instances=0)
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         usd_accrued(0.33, -1)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from records import make_record
 
-from rnbench.core.errors import UsageError
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.export import default_export_path, export_csv, format_cell
 from rnbench.results.record import RUN_COLUMNS
 
@@ -69,7 +69,7 @@ def test_failure_mid_way_leaves_no_partial_file(tmp_path: Path) -> None:
         yield make_record("a")
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(UsageError, match="No space left"):
+    with pytest.raises(ResultsUsageError, match="No space left"):
         export_csv(records(), path)
     assert os.listdir(tmp_path) == []
 
@@ -82,7 +82,7 @@ def test_unwritable_paths_are_one_line_usage_errors(tmp_path: Path, where: str) 
         "is-a-dir": tmp_path,
         "under-a-file": tmp_path / "file" / "runs.csv",
     }[where]
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(ResultsUsageError) as info:
         export_csv([make_record("a")], path)
     assert "\n" not in str(info.value)
     assert sorted(os.listdir(tmp_path)) == ["file"]

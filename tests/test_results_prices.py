@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rnbench.core.errors import UsageError
-from rnbench.core.paths import data_dir
+from rnbench.core.paths import data_dir, price_overrides
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.prices import Price, PriceBook, packaged_prices
 
 LIVE = Price("ml.c5.xlarge", "us-east-1", 0.5, "test live lookup", "2026-01-01")
@@ -23,7 +23,7 @@ def test_packaged_table_has_the_study_prices_with_source() -> None:
 
 
 def test_default_book_prices_study_rows_and_not_local_ones() -> None:
-    book = PriceBook.load()
+    book = PriceBook.load(price_overrides())
     price = book.lookup("ml.inf1.xlarge", "eu-west-1", "inf1")
     assert price is not None and price.usd_per_hour == 0.33 and "study" in price.source
     assert book.lookup("ml.inf1.xlarge", "us-east-1", "inf1") is None  # no invented prices
@@ -73,7 +73,7 @@ def test_overrides_from_toml(tmp_path: Path) -> None:
         '[instance."ml.c5.xlarge"]\nusd_per_hour = 0.204\nregion = "us-east-1"\n\n'
         '[instance."ml.inf1.xlarge"]\nusd_per_hour = 0.297\n'
     )
-    book = PriceBook.load()
+    book = PriceBook.load(price_overrides())
     local = book.lookup("local", "", "local-cpu")
     assert local is not None and local.usd_per_hour == 0.10
     assert "prices.toml" in local.source and len(local.as_of) == 10
@@ -97,16 +97,16 @@ def test_overrides_from_toml(tmp_path: Path) -> None:
 def test_bad_override_file_is_a_one_line_usage_error(text: str) -> None:
     path = data_dir() / "prices.toml"
     path.write_text(text)
-    with pytest.raises(UsageError) as info:
-        PriceBook.load()
+    with pytest.raises(ResultsUsageError) as info:
+        PriceBook.load(price_overrides())
     assert "\n" not in str(info.value) and "prices.toml" in str(info.value)
 
 
 def test_with_override_checks_its_arguments() -> None:
     book = PriceBook()
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         book.with_override(0.1)
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         book.with_override(0.1, config_key="c5", instance_type="ml.c5.xlarge")
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         book.with_override(0.0, config_key="c5")

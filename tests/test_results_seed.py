@@ -42,6 +42,12 @@ def test_every_study_configuration_has_a_row() -> None:
     assert published_row("local-cpu") is None
 
 
+def test_the_engine_configurations_carry_the_same_study_labels() -> None:
+    # results/ keys the study's rows by configuration key strings; core/ labels its own.
+    assert {c.study_label: c.key for c in STUDY_CONFIGURATIONS} == STUDY_LABEL_TO_KEY
+    assert {row.label for row in published_rows()} == set(STUDY_LABEL_TO_KEY)
+
+
 def test_a_broken_table_does_not_parse() -> None:
     header = "experiment,instance_type,accelerator,compiled,threads,batch_size,tps,"
     header += "p50_ms_as_published,usd_per_hour,region\n"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from records import make_record
 
-from rnbench.core.errors import UsageError
+from rnbench.core.paths import results_database
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.record import RUN_COLUMNS
 from rnbench.results.store import SCHEMA_VERSION, RunStore, WindowRow, new_run_id
 
@@ -38,7 +39,7 @@ def test_run_lifecycle_round_trips_every_field(tmp_path: Path) -> None:
 
 
 def test_default_path_is_under_the_data_dir(rnbench_home: Path) -> None:
-    with RunStore() as store:
+    with RunStore(results_database()) as store:
         assert store.path == rnbench_home / "data" / "runs.sqlite3"
         assert store.path.exists()
 
@@ -67,13 +68,13 @@ def test_runs_newest_first_with_limit_get_and_delete(tmp_path: Path) -> None:
     store.delete("r0")
     assert [r.run_id for r in store.runs()] == ["r2", "r1"]
     assert store.windows("r0") == []
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         store.get("r0")
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         store.delete("r0")
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         store.add_window("nope", window(0))
-    with pytest.raises(UsageError):
+    with pytest.raises(ResultsUsageError):
         store.begin_run(make_record("r1"))
     store.close()
 
@@ -126,7 +127,7 @@ def test_corrupt_or_unusable_path_is_a_one_line_usage_error(tmp_path: Path) -> N
     corrupt = tmp_path / "corrupt.sqlite3"
     corrupt.write_bytes(b"this is not a database" * 100)
     for path in (corrupt, tmp_path, tmp_path / "missing" / "runs.sqlite3"):
-        with pytest.raises(UsageError) as info:
+        with pytest.raises(ResultsUsageError) as info:
             RunStore(path)
         assert "\n" not in str(info.value)
 
@@ -136,7 +137,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(UsageError, match="newer rnbench"):
+    with pytest.raises(ResultsUsageError, match="newer rnbench"):
         RunStore(path)
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rnbench.core.errors import RnbenchError, UsageError
+from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
 
 EXAMPLES = """\
 examples:
@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler: Callable[[argparse.Namespace], int] = getattr(cli_commands, f"cmd_{args.command}")
     try:
-        return handler(args)
+        return speaks_engine_errors(handler)(args)
     except UsageError as exc:
         print(f"rnbench: error: {exc}", file=sys.stderr)
         return 2

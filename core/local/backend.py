@@ -28,7 +28,9 @@ from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
 from rnbench.core.local import processes
 from rnbench.core.local.processes import ServerRecord
+from rnbench.core.paths import cache_dir
 from rnbench.core.targets import HttpTarget, Reply
+from rnbench.inference.cache import CACHE_DIR_ENV
 from rnbench.inference.contract import PING_PATH
 
 HOST = "127.0.0.1"
@@ -76,7 +78,9 @@ class LocalBackend:
         command = [sys.executable, "-m", "rnbench.inference.compile", "--device", config.device]
         if self._weights is not None:
             command += ["--weights", str(self._weights)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=900, env=_server_env()
+        )
         if result.returncode != 0:
             raise DeployError(f"{config.key}: compile failed: {_last_line(result.stderr)}")
         progress(f"{config.key}: {_last_line(result.stdout) or 'compiled'}")
@@ -116,7 +120,7 @@ class LocalBackend:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=_server_env(),
             )
         try:
             self._wait_until_ready(config, process, ready_file, log_file, progress)
@@ -231,6 +235,11 @@ class LocalBackend:
     ) -> ServerLatency | None:
         """None: the local server reports its time in each reply, which the load run records."""
         return None
+
+
+def _server_env() -> dict[str, str]:
+    """The environment of the processes this backend starts: ours, unbuffered, with our cache."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", CACHE_DIR_ENV: str(cache_dir())}
 
 
 def _deployment(record: ServerRecord) -> Deployment:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rnbench.core.errors import DeployError
+from rnbench.core.errors import DeployError, speaks_engine_errors
 from rnbench.core.paths import cache_dir
 from rnbench.inference.sagemaker import HANDLER, NEO_HANDLER
 
@@ -109,6 +109,7 @@ def check_torchscript(path: Path) -> None:
         raise DeployError(f"TorchScript uses operators old containers may lack: {foreign}")
 
 
+@speaks_engine_errors
 def traced_model(progress: Callable[[str], None]) -> tuple[Path, str]:
     """The traced TorchScript ResNet-50 (cached per weights and torch version), and weights kind.
 

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from rnbench.core.errors import UsageError
 from rnbench.results.analysis import RecommendationResult, recommend
+from rnbench.results.errors import ResultsUsageError
 from rnbench.results.record import RunRecord
 from rnbench.tui.analysis_rows import SLO_ASSUMPTION, SLO_HEADERS, slo_cells
 
@@ -68,7 +69,7 @@ class SloPanel(Vertical):
             p99 = _number("p99 target", self.query_one("#slo-p99", Input).value)
             tps = _number("required TPS", self.query_one("#slo-tps", Input).value)
             result = recommend(self._runs, p99_ms=p99, tps=tps)
-        except UsageError as exc:
+        except (UsageError, ResultsUsageError) as exc:
             answer.update(Text(str(exc), style="bold red"))
             return
         self.result = result
