@@ -18,6 +18,7 @@ from rnbench.core.loadgen import LoadRun
 from rnbench.core.loadgen.types import LoadSummary, Window
 from rnbench.core.run_record import TestPlan, build_record, with_server_latency
 from rnbench.core.window_log import WindowLog
+from rnbench.results.errors import ResultsError
 from rnbench.results.record import RunRecord
 from rnbench.results.store import RunStore, new_run_id
 
@@ -114,7 +115,7 @@ class TestRun:
             self._store.finish_run(record)
             with self._lock:
                 self._record = record
-        except RnbenchError as exc:
+        except (RnbenchError, ResultsError) as exc:  # a one-line message of its own
             self._fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the user, never a silent thread death
             self._fail(f"{self.key}: test failed: {type(exc).__name__}: {exc}")
