@@ -8,12 +8,13 @@ summaries.
 from rnbench.core.loadgen.hist import decode_histogram, latency_buckets
 from rnbench.core.loadgen.plan import check_spec, plan_processes
 from rnbench.core.loadgen.run import LoadRun, run_load
-from rnbench.core.loadgen.types import LoadError, LoadSpec, LoadSummary, Window
+from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
 from rnbench.core.loadgen.workers import LATE_AFTER_NS
 
 __all__ = [
     "LATE_AFTER_NS",
     "LoadError",
+    "LoadJob",
     "LoadRun",
     "LoadSpec",
     "LoadSummary",
