@@ -13,17 +13,17 @@ from tui_fakes import FakeEngine, fixed_clock
 
 from rnbench.results.seed import published_row
 from rnbench.tui import fmt
-from rnbench.tui import messages as m
-from rnbench.tui import settings as stored
-from rnbench.tui.app import RnbenchApp
-from rnbench.tui.screens.confirm import ConfirmScreen
-from rnbench.tui.screens.leftovers import LeftoversScreen
-from rnbench.tui.screens.quit import QuitScreen
-from rnbench.tui.screens.results import ResultsScreen
-from rnbench.tui.widgets.grid import ConfigGrid
-from rnbench.tui.widgets.log_panel import LogPanel
-from rnbench.tui.widgets.slo_panel import SloPanel
-from rnbench.tui.widgets.sweep_curves import SweepCurves
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.main import RnbenchApp
+from rnbench.tui.app.screens.confirm import ConfirmScreen
+from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.screens.quit import QuitScreen
+from rnbench.tui.app.screens.results import ResultsScreen
+from rnbench.tui.app.widgets.grid import ConfigGrid
+from rnbench.tui.app.widgets.log_panel import LogPanel
+from rnbench.tui.app.widgets.slo_panel import SloPanel
+from rnbench.tui.app.widgets.sweep_curves import SweepCurves
 
 SIZE = (120, 35)
 

@@ -16,13 +16,13 @@ from textual.widgets import Input
 
 from rnbench.core.assembly import build_engine
 from rnbench.core.engine import Engine
-from rnbench.tui import messages as m
-from rnbench.tui import settings as stored
-from rnbench.tui.app import RnbenchApp
-from rnbench.tui.screens.quit import QuitScreen
-from rnbench.tui.widgets.grid import ConfigGrid
-from rnbench.tui.widgets.live_panel import LivePanel
-from rnbench.tui.widgets.log_panel import LogPanel
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.main import RnbenchApp
+from rnbench.tui.app.screens.quit import QuitScreen
+from rnbench.tui.app.widgets.grid import ConfigGrid
+from rnbench.tui.app.widgets.live_panel import LivePanel
+from rnbench.tui.app.widgets.log_panel import LogPanel
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from rnbench.core.configs import get_configuration
 from rnbench.core.errors import UsageError
 from rnbench.results.seed import published_row, published_rows
 from rnbench.tui import fmt
-from rnbench.tui import settings as stored
-from rnbench.tui.analysis_rows import agreement, mode, stable, sweep_cells, sweeps
-from rnbench.tui.plots import rebin
-from rnbench.tui.results_rows import chart_rows, result_rows, sort_rows
-from rnbench.tui.rows import RowFacts, detail_line, grid_cells
-from rnbench.tui.screens.leftovers import hourly_total, leftover_rows
-from rnbench.tui.screens.quit import describe
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.analysis_rows import agreement, mode, stable, sweep_cells, sweeps
+from rnbench.tui.app.plots import rebin
+from rnbench.tui.app.results_rows import chart_rows, result_rows, sort_rows
+from rnbench.tui.app.rows import RowFacts, detail_line, grid_cells
+from rnbench.tui.app.screens.leftovers import hourly_total, leftover_rows
+from rnbench.tui.app.screens.quit import describe
 
 
 def test_settings_round_trip(tmp_path: Path) -> None:

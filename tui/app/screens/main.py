@@ -10,20 +10,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from rnbench.tui import messages as m
-from rnbench.tui import settings as stored
-from rnbench.tui import workers
-from rnbench.tui.keys import MAIN_KEYS, bindings
-from rnbench.tui.rows import is_deployed
-from rnbench.tui.screens.confirm import ConfirmScreen
-from rnbench.tui.screens.export import ExportScreen
-from rnbench.tui.screens.help import HelpScreen
-from rnbench.tui.screens.leftovers import LeftoversScreen
-from rnbench.tui.screens.main_base import ACTIVITY
-from rnbench.tui.screens.main_events import MainEvents
-from rnbench.tui.screens.quit import QuitScreen
-from rnbench.tui.screens.results import ResultsScreen
-from rnbench.tui.screens.settings import SettingsScreen
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app import workers
+from rnbench.tui.app.keys import MAIN_KEYS, bindings
+from rnbench.tui.app.rows import is_deployed
+from rnbench.tui.app.screens.confirm import ConfirmScreen
+from rnbench.tui.app.screens.export import ExportScreen
+from rnbench.tui.app.screens.help import HelpScreen
+from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.screens.main_base import ACTIVITY
+from rnbench.tui.app.screens.main_events import MainEvents
+from rnbench.tui.app.screens.quit import QuitScreen
+from rnbench.tui.app.screens.results import ResultsScreen
+from rnbench.tui.app.screens.settings import SettingsScreen
 
 
 class MainScreen(MainEvents):

@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from rnbench.tui import cli_commands
+    from rnbench.tui.cli import commands as cli_commands
 
     handler: Callable[[argparse.Namespace], int] = getattr(cli_commands, f"cmd_{args.command}")
     try:

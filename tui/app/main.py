@@ -17,10 +17,10 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from rnbench.tui import settings as stored
-from rnbench.tui.keys import MAIN_KEYS
-from rnbench.tui.port import EnginePort
-from rnbench.tui.screens.main import MainScreen
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.keys import MAIN_KEYS
+from rnbench.tui.app.port import EnginePort
+from rnbench.tui.app.screens.main import MainScreen
 
 
 class RnbenchApp(App[None]):

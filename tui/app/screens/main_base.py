@@ -3,7 +3,7 @@
 `MainScreen` (keys and the teardown/quit flow, `main.py`) builds on `MainEvents` (what workers
 report, `main_events.py`), which builds on this: the TUI's view of the engine (statuses, prices,
 last runs, tests in progress), helpers every handler uses, and the timer that samples tests.
-Every blocking call runs in a thread worker (see `rnbench.tui.workers`).
+Every blocking call runs in a thread worker (see `rnbench.tui.app.workers`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from rnbench.core.configs import Configuration, all_configurations
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import published_row
-from rnbench.tui import messages as m
-from rnbench.tui import settings as stored
-from rnbench.tui import workers
-from rnbench.tui.port import EnginePort, SnapshotLike, TestRunLike
-from rnbench.tui.rows import RowFacts, detail_line, is_deployed
-from rnbench.tui.widgets.grid import ConfigGrid
-from rnbench.tui.widgets.live_panel import LivePanel
-from rnbench.tui.widgets.log_panel import LogPanel
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app import workers
+from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
+from rnbench.tui.app.rows import RowFacts, detail_line, is_deployed
+from rnbench.tui.app.widgets.grid import ConfigGrid
+from rnbench.tui.app.widgets.live_panel import LivePanel
+from rnbench.tui.app.widgets.log_panel import LogPanel
 
 ACTIVITY = {"compile": "compiling", "deploy": "deploying", "teardown": "tearing down"}
 TICK_S = 0.5

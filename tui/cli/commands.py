@@ -19,8 +19,8 @@ from rnbench.core.errors import UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.record import RunRecord
-from rnbench.tui.cli_output import money, num, progress_line, runs_table, say, table
-from rnbench.tui.cli_sweep import study_table
+from rnbench.tui.cli.output import money, num, progress_line, runs_table, say, table
+from rnbench.tui.cli.sweep import study_table
 
 LITTLE_LIMIT_PCT = 5.0
 
@@ -149,7 +149,7 @@ def _image(args: argparse.Namespace) -> bytes:
 def _test(
     engine: Engine, config: Configuration, args: argparse.Namespace, body: bytes
 ) -> list[RunRecord]:
-    from rnbench.tui.cli import new_sweep_id
+    from rnbench.tui.cli.main import new_sweep_id
 
     specs = _specs(args)
     sweep_id = new_sweep_id() if len(specs) > 1 else ""
@@ -165,7 +165,7 @@ def _test(
     for record in records:
         _notes(record)
     if len(records) > 1:
-        from rnbench.tui.cli_sweep import print_curve
+        from rnbench.tui.cli.sweep import print_curve
 
         print_curve(records)
     return records
@@ -299,7 +299,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from rnbench.tui.cli_sweep import print_recommendation
+    from rnbench.tui.cli.sweep import print_recommendation
 
     engine = _engine(args)
     return print_recommendation(engine.runs(), args.p99, args.tps)

@@ -21,8 +21,8 @@ from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
-from rnbench.tui import messages as m
-from rnbench.tui.port import EnginePort, TestRunLike
+from rnbench.tui.app import messages as m
+from rnbench.tui.app.port import EnginePort, TestRunLike
 
 Post = Callable[[Message], object]
 
