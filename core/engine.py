@@ -25,6 +25,7 @@ from rnbench.core.errors import NotDeployedError, RnbenchError
 from rnbench.core.loadgen import LoadRun, decode_histogram, latency_buckets
 from rnbench.core.loadgen.hist import encode_histogram
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary, Window
+from rnbench.core.sweep import SweepPoint, SweepRun
 from rnbench.results.cost import cost_figures
 from rnbench.results.export import export_csv
 from rnbench.results.prices import Price, PriceBook
@@ -365,3 +366,20 @@ class Engine:
             wanted = set(run_ids)
             records = [r for r in records if r.run_id in wanted]
         return export_csv(records, path)
+
+    def start_sweep(
+        self,
+        config: Configuration,
+        specs: Sequence[LoadSpec],
+        body: bytes,
+        on_point: Callable[[SweepPoint[TestRun]], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        stop: threading.Event | None = None,
+    ) -> SweepRun[TestRun]:
+        """Run `specs` one after another on a deployed configuration (more than one: a sweep
+        with one sweep id); returns at once. See `rnbench.core.sweep`."""
+
+        def start_point(spec: LoadSpec, sweep_id: str) -> TestRun:
+            return self.start_test(config, spec, body, sweep_id)
+
+        return SweepRun(start_point, specs, on_point, on_error, stop).start()

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from tui_fakes import FakeEngine, fixed_clock
 
+from rnbench.core import test_settings as core_settings
 from rnbench.results.seed import published_row
 from rnbench.tui import fmt
 from rnbench.tui.app import messages as m
@@ -219,7 +220,7 @@ async def test_settings_are_checked_and_saved(fake_engine: FakeEngine, settings_
         app.screen.query_one("#warmup", Input).focus()
         await pilot.press("enter")
         await pilot.pause()
-    assert stored.load(settings_path) == (stored.TestSettings((2,), 3.0, 1.0), None)
+    assert stored.load(settings_path) == (core_settings.TestSettings((2,), 3.0, 1.0), None)
 
 
 async def test_export_writes_where_it_says(

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from rnbench.core import test_settings as core_settings
 from rnbench.core.assembly import build_engine
 from rnbench.core.engine import Engine
 from rnbench.tui.app import messages as m
@@ -55,7 +56,7 @@ async def test_deploy_test_export_teardown_and_quit_on_the_local_backend(
     engine: Engine, doggo_jpeg: bytes, tmp_path: Path
 ) -> None:
     settings_path = tmp_path / "tui-settings.json"
-    stored.save(settings_path, stored.TestSettings((2,), 3.0, 1.0))
+    stored.save(settings_path, core_settings.TestSettings((2,), 3.0, 1.0))
     app = RnbenchApp(lambda: engine, doggo_jpeg, settings_path=settings_path)
     seen: list[Message] = []
     async with app.run_test(size=(120, 35), message_hook=seen.append) as pilot:

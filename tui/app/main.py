@@ -111,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def build() -> EnginePort:
-        from rnbench.core.assembly import AwsOptions, build_engine
+        from rnbench.core.assembly import build_engine_from
 
-        aws = AwsOptions(args.profile, args.region, args.role, args.bucket)
-        engine: EnginePort = build_engine(aws, weights=args.weights)
+        engine: EnginePort = build_engine_from(vars(args))
         return engine
 
     RnbenchApp(build, body).run()

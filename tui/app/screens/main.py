@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from rnbench.core.test_settings import TestSettings
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app import workers
@@ -114,7 +115,7 @@ class MainScreen(MainEvents):
         self._show_rows()
 
     def action_settings(self) -> None:
-        def saved(settings: stored.TestSettings | None) -> None:
+        def saved(settings: TestSettings | None) -> None:
             if settings is None:
                 return
             self.settings = settings

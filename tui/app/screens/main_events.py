@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from rnbench.core.backend import State
+from rnbench.core.test_settings import describe_spec
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import workers
 from rnbench.tui.app.screens.main_base import ACTIVITY, MainBase
-from rnbench.tui.app.settings import describe_spec
 
 
 class MainEvents(MainBase):
