@@ -1,6 +1,6 @@
 """The CLI's commands: each takes the parsed arguments and returns the exit status.
 
-They only call the engine and print; anything that can fail raises RnbenchError, which `cli.main`
+They only call the engine and print; anything that can fail raises RnbenchError, which `main.main`
 turns into one line and an exit status.
 """
 

@@ -198,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from rnbench.tui.cli import commands as cli_commands
+    from rnbench.tui.cli import commands
 
-    handler: Callable[[argparse.Namespace], int] = getattr(cli_commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
     try:
         return handler(args)
     except UsageError as exc:
