@@ -6,6 +6,7 @@ them. The backends import them lazily, in worker threads or child processes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +72,25 @@ def _live_when_usable(settings: SageMakerSettings) -> LivePrice:
         return price
 
     return live
+
+
+def aws_options(values: Mapping[str, object]) -> AwsOptions:
+    """AWS settings from a front end's parsed options (`vars(args)`); absent or empty: None."""
+    return AwsOptions(
+        *(_text(values.get(name)) for name in ("profile", "region", "role", "bucket"))
+    )
+
+
+def build_engine_from(values: Mapping[str, object]) -> Engine:
+    """The engine for a front end's parsed options: `profile`, `region`, `role`, `bucket` and
+    `weights` (a path), each optional. The CLI and the TUI both build theirs here.
+
+    Raises:
+        UsageError: the results store or a price override file cannot be read.
+    """
+    weights = values.get("weights")
+    return build_engine(aws_options(values), weights=Path(str(weights)) if weights else None)
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None

@@ -7,6 +7,7 @@ they arrive, and front ends sample `snapshot()` at their own pace.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from rnbench.core.configs import Configuration, all_configurations, get_configur
 from rnbench.core.errors import NotDeployedError, RnbenchError, speaks_engine_errors
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.run_record import TestPlan
+from rnbench.core.sweep import SweepPoint, SweepRun
 from rnbench.core.testrun import TestRun, TestSnapshot
 from rnbench.results.export import export_csv
 from rnbench.results.prices import Price, PriceBook
@@ -142,3 +144,20 @@ class Engine:
             wanted = set(run_ids)
             records = [r for r in records if r.run_id in wanted]
         return export_csv(records, path)
+
+    def start_sweep(
+        self,
+        config: Configuration,
+        specs: Sequence[LoadSpec],
+        body: bytes,
+        on_point: Callable[[SweepPoint[TestRun]], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        stop: threading.Event | None = None,
+    ) -> SweepRun[TestRun]:
+        """Run `specs` one after another on a deployed configuration (more than one: a sweep
+        with one sweep id); returns at once. See `rnbench.core.sweep`."""
+
+        def start_point(spec: LoadSpec, sweep_id: str) -> TestRun:
+            return self.start_test(config, spec, body, sweep_id)
+
+        return SweepRun(start_point, specs, on_point, on_error, stop).start()

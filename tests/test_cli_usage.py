@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rnbench.tui.cli import main
+from rnbench.tui.cli.main import main
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rnbench.core.leftovers import accrued
+
 if TYPE_CHECKING:
     from rnbench.core.sagemaker.backend import SageMakerBackend
     from rnbench.results.prices import Price
@@ -46,10 +48,8 @@ def leftovers(
     region = str(backend.settings.region)
     found = []
     for deployment in backend.owned():
-        age = max(0.0, now - deployment.created_at)
         quote = price(deployment.instance_type, region) if price is not None else None
-        rate = quote.usd_per_hour if quote is not None else None
-        cost = rate * age / 3600.0 if rate is not None else None
+        cost = accrued(deployment.created_at, quote.usd_per_hour if quote else None, now)
         status = deployment.details.get("endpoint_status", "")
         found.append(
             Leftover(
@@ -57,9 +57,9 @@ def leftovers(
                 deployment.config_key,
                 deployment.instance_type,
                 status,
-                age,
-                rate,
-                cost,
+                cost.age_s,
+                cost.usd_per_hour,
+                cost.usd,
             )
         )
     return sorted(found, key=lambda item: -item.age_s)

@@ -11,19 +11,20 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from tui_fakes import FakeEngine, fixed_clock
 
+from rnbench.core import test_settings as core_settings
 from rnbench.results.seed import published_row
 from rnbench.tui import fmt
-from rnbench.tui import messages as m
-from rnbench.tui import settings as stored
-from rnbench.tui.app import RnbenchApp
-from rnbench.tui.screens.confirm import ConfirmScreen
-from rnbench.tui.screens.leftovers import LeftoversScreen
-from rnbench.tui.screens.quit import QuitScreen
-from rnbench.tui.screens.results import ResultsScreen
-from rnbench.tui.widgets.grid import ConfigGrid
-from rnbench.tui.widgets.log_panel import LogPanel
-from rnbench.tui.widgets.slo_panel import SloPanel
-from rnbench.tui.widgets.sweep_curves import SweepCurves
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.main import RnbenchApp
+from rnbench.tui.app.screens.confirm import ConfirmScreen
+from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.screens.quit import QuitScreen
+from rnbench.tui.app.screens.results import ResultsScreen
+from rnbench.tui.app.widgets.grid import ConfigGrid
+from rnbench.tui.app.widgets.log_panel import LogPanel
+from rnbench.tui.app.widgets.slo_panel import SloPanel
+from rnbench.tui.app.widgets.sweep_curves import SweepCurves
 
 SIZE = (120, 35)
 
@@ -219,7 +220,7 @@ async def test_settings_are_checked_and_saved(fake_engine: FakeEngine, settings_
         app.screen.query_one("#warmup", Input).focus()
         await pilot.press("enter")
         await pilot.pause()
-    assert stored.load(settings_path) == (stored.TestSettings((2,), 3.0, 1.0), None)
+    assert stored.load(settings_path) == (core_settings.TestSettings((2,), 3.0, 1.0), None)
 
 
 async def test_export_writes_where_it_says(

@@ -14,15 +14,16 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from rnbench.core import test_settings as core_settings
 from rnbench.core.assembly import build_engine
 from rnbench.core.engine import Engine
-from rnbench.tui import messages as m
-from rnbench.tui import settings as stored
-from rnbench.tui.app import RnbenchApp
-from rnbench.tui.screens.quit import QuitScreen
-from rnbench.tui.widgets.grid import ConfigGrid
-from rnbench.tui.widgets.live_panel import LivePanel
-from rnbench.tui.widgets.log_panel import LogPanel
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.main import RnbenchApp
+from rnbench.tui.app.screens.quit import QuitScreen
+from rnbench.tui.app.widgets.grid import ConfigGrid
+from rnbench.tui.app.widgets.live_panel import LivePanel
+from rnbench.tui.app.widgets.log_panel import LogPanel
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ async def test_deploy_test_export_teardown_and_quit_on_the_local_backend(
     engine: Engine, doggo_jpeg: bytes, tmp_path: Path
 ) -> None:
     settings_path = tmp_path / "tui-settings.json"
-    stored.save(settings_path, stored.TestSettings((2,), 3.0, 1.0))
+    stored.save(settings_path, core_settings.TestSettings((2,), 3.0, 1.0))
     app = RnbenchApp(lambda: engine, doggo_jpeg, settings_path=settings_path)
     seen: list[Message] = []
     async with app.run_test(size=(120, 35), message_hook=seen.append) as pilot:

@@ -10,9 +10,9 @@ import pytest
 from textual.pilot import Pilot
 from tui_fakes import FakeEngine, fixed_clock
 
-from rnbench.tui.app import RnbenchApp
-from rnbench.tui.screens.leftovers import LeftoversScreen
-from rnbench.tui.widgets.grid import ConfigGrid
+from rnbench.tui.app.main import RnbenchApp
+from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.widgets.grid import ConfigGrid
 
 SnapCompare = Callable[..., bool]
 

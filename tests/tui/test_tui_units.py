@@ -8,24 +8,25 @@ from pathlib import Path
 import pytest
 from tui_fakes import FIXED_NOW, FIXED_RUNS, OPEN_RUN, SWEEP_RUNS, FakeEngine, fresh
 
+from rnbench.core import test_settings as core_settings
 from rnbench.core.configs import get_configuration
 from rnbench.core.errors import UsageError
 from rnbench.results.seed import published_row, published_rows
 from rnbench.tui import fmt
-from rnbench.tui import settings as stored
-from rnbench.tui.analysis_rows import agreement, mode, stable, sweep_cells, sweeps
-from rnbench.tui.plots import rebin
-from rnbench.tui.results_rows import chart_rows, result_rows, sort_rows
-from rnbench.tui.rows import RowFacts, detail_line, grid_cells
-from rnbench.tui.screens.leftovers import hourly_total, leftover_rows
-from rnbench.tui.screens.quit import describe
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.analysis_rows import agreement, mode, stable, sweep_cells, sweeps
+from rnbench.tui.app.plots import rebin
+from rnbench.tui.app.results_rows import chart_rows, result_rows, sort_rows
+from rnbench.tui.app.rows import RowFacts, detail_line, grid_cells
+from rnbench.tui.app.screens.leftovers import hourly_total, leftover_rows
+from rnbench.tui.app.screens.quit import describe
 
 
 def test_settings_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "tui-settings.json"
-    assert stored.load(path) == (stored.TestSettings(), None)
-    stored.save(path, stored.TestSettings((2,), 3.0, 1.0))
-    assert stored.load(path) == (stored.TestSettings((2,), 3.0, 1.0), None)
+    assert stored.load(path) == (core_settings.TestSettings(), None)
+    stored.save(path, core_settings.TestSettings((2,), 3.0, 1.0))
+    assert stored.load(path) == (core_settings.TestSettings((2,), 3.0, 1.0), None)
     assert json.loads(path.read_text())["concurrency"] == [2]
 
 
@@ -33,10 +34,10 @@ def test_bad_settings_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "tui-settings.json"
     path.write_text("{not json")
     settings, warning = stored.load(path)
-    assert settings == stored.TestSettings() and warning and "unreadable" in warning
+    assert settings == core_settings.TestSettings() and warning and "unreadable" in warning
     path.write_text(json.dumps({"concurrency": 0, "duration_s": 3, "warmup_s": 1}))
     settings, warning = stored.load(path)
-    assert settings == stored.TestSettings() and warning and "concurrency" in warning
+    assert settings == core_settings.TestSettings() and warning and "concurrency" in warning
 
 
 @pytest.mark.parametrize(
@@ -58,35 +59,35 @@ def test_bad_settings_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
 )
 def test_settings_reject_bad_values(values: tuple[str, ...], message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        stored.parse(*values)
+        core_settings.parse(*values)
 
 
 def test_settings_make_the_load_spec() -> None:
-    [spec] = stored.parse("2", "3", "1").specs()
+    [spec] = core_settings.parse("2", "3", "1").specs()
     assert (spec.concurrency, spec.duration_s, spec.warmup_s, spec.mode) == (2, 3.0, 1.0, "closed")
     assert spec.stability_pct is None
 
 
 def test_settings_sweep_open_loop_and_stability() -> None:
-    sweep = stored.parse("1, 4,16", "3", "1", "", "10")
+    sweep = core_settings.parse("1, 4,16", "3", "1", "", "10")
     assert [s.concurrency for s in sweep.specs()] == [1, 4, 16]
     assert {(s.mode, s.stability_pct) for s in sweep.specs()} == {("closed", 10.0)}
     assert sweep.describe().startswith("1,4,16 clients (sweep)")
     assert "until stable ±10 %" in sweep.describe()
-    [open_loop] = stored.parse("8", "3", "1", "12.5").specs()
+    [open_loop] = core_settings.parse("8", "3", "1", "12.5").specs()
     assert (open_loop.mode, open_loop.rate, open_loop.concurrency) == ("open", 12.5, 8)
-    rates = stored.parse("8", "3", "1", "5,10").specs()
+    rates = core_settings.parse("8", "3", "1", "5,10").specs()
     assert [(s.rate, s.concurrency) for s in rates] == [(5.0, 8), (10.0, 8)]
-    assert stored.describe_spec(rates[1]).startswith("10 req/s open loop")
+    assert core_settings.describe_spec(rates[1]).startswith("10 req/s open loop")
 
 
 def test_settings_with_lists_round_trip_and_old_files_still_load(tmp_path: Path) -> None:
     path = tmp_path / "tui-settings.json"
-    settings = stored.parse("1,4", "3", "1", "", "7.5")
+    settings = core_settings.parse("1,4", "3", "1", "", "7.5")
     stored.save(path, settings)
     assert stored.load(path) == (settings, None)
     path.write_text(json.dumps({"concurrency": 8, "duration_s": 3, "warmup_s": 1}))
-    assert stored.load(path) == (stored.TestSettings((8,), 3.0, 1.0), None)
+    assert stored.load(path) == (core_settings.TestSettings((8,), 3.0, 1.0), None)
 
 
 def test_formats() -> None:

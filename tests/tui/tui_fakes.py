@@ -6,6 +6,8 @@ what it was asked to do. The real-backend tests use the real engine instead.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from rnbench.core.backend import Deployment, Progress, State, Status
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
 from rnbench.core.loadgen.types import LoadSpec, Window
+from rnbench.core.sweep import SweepPoint, SweepRun
 from rnbench.core.targets import HttpTarget
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
@@ -301,6 +304,22 @@ class FakeEngine:
         self.last_run = FakeRun(config, self.test_windows, fail, spec, sweep_id)
         self.started_runs.append(self.last_run)
         return self.last_run
+
+    def start_sweep(
+        self,
+        config: Configuration,
+        specs: Sequence[LoadSpec],
+        body: bytes,
+        on_point: Callable[[SweepPoint[FakeRun]], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        stop: threading.Event | None = None,
+    ) -> SweepRun[FakeRun]:
+        """The engine's own sweep driver, over the fake tests."""
+
+        def start_point(spec: LoadSpec, sweep_id: str) -> FakeRun:
+            return self.start_test(config, spec, body, sweep_id)
+
+        return SweepRun(start_point, specs, on_point, on_error, stop).start()
 
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         return list(self.runs_)

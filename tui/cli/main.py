@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
+from rnbench.core.test_settings import parse_concurrency, parse_rates
 
 EXAMPLES = """\
 examples:
@@ -35,28 +35,29 @@ lists them with their state. The interactive explorer is `rnbench-tui`.
 
 def _positive_int_list(text: str) -> list[int]:
     try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected whole numbers like 16 or 1,4,16: {text!r}"
-        ) from None
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive whole numbers: {text!r}")
-    return values
+        return list(parse_concurrency(text))
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_float_list(text: str) -> list[float]:
     try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 10 or 5,10,20: {text!r}") from None
-    if not values or any(v <= 0 for v in values):
+        values = list(parse_rates(text))
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not values:
         raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
     return values
 
 
 def _positive_float(text: str) -> float:
-    return _positive_float_list(text)[0] if "," not in text else _bad_single(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number: {text!r}")
+    return value
 
 
 def _non_negative_float(text: str) -> float:
@@ -67,10 +68,6 @@ def _non_negative_float(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected zero or more: {text!r}")
     return value
-
-
-def _bad_single(text: str) -> float:
-    raise argparse.ArgumentTypeError(f"expected one number: {text!r}")
 
 
 def _add_aws(parser: argparse.ArgumentParser) -> None:
@@ -201,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from rnbench.tui import cli_commands
+    from rnbench.tui.cli import commands
 
-    handler: Callable[[argparse.Namespace], int] = getattr(cli_commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
     try:
         return speaks_engine_errors(handler)(args)
     except UsageError as exc:
@@ -218,10 +215,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-
-
-def new_sweep_id() -> str:
-    return uuid.uuid4().hex[:10]
 
 
 if __name__ == "__main__":

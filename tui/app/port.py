@@ -6,13 +6,15 @@ the load generator, the results store or boto3); it receives an engine built in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from rnbench.core.backend import Deployment, Progress, Status
 from rnbench.core.configs import Configuration
 from rnbench.core.loadgen.types import LoadSpec, Window
+from rnbench.core.sweep import SweepPoint
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 
@@ -59,5 +61,14 @@ class EnginePort(Protocol):
     def start_test(
         self, config: Configuration, spec: LoadSpec, body: bytes, sweep_id: str = ""
     ) -> TestRunLike: ...
+    def start_sweep(
+        self,
+        config: Configuration,
+        specs: Sequence[LoadSpec],
+        body: bytes,
+        on_point: Callable[[SweepPoint[TestRunLike]], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        stop: threading.Event | None = None,
+    ) -> object: ...
     def runs(self, limit: int | None = None) -> list[RunRecord]: ...
     def export(self, path: Path) -> int: ...

@@ -11,8 +11,8 @@ from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from rnbench.results.record import RunRecord
-from rnbench.tui.analysis_rows import SWEEP_HEADERS, Sweep, sweep_cells, sweeps
-from rnbench.tui.plots import draw_sweep
+from rnbench.tui.app.analysis_rows import SWEEP_HEADERS, Sweep, sweep_cells, sweeps
+from rnbench.tui.app.plots import draw_sweep
 
 EMPTY = (
     "No sweeps stored yet. In test settings (s) give a concurrency list such as 1,4,16 "

@@ -17,10 +17,10 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from rnbench.tui import settings as stored
-from rnbench.tui.keys import MAIN_KEYS
-from rnbench.tui.port import EnginePort
-from rnbench.tui.screens.main import MainScreen
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.keys import MAIN_KEYS
+from rnbench.tui.app.port import EnginePort
+from rnbench.tui.app.screens.main import MainScreen
 
 
 class RnbenchApp(App[None]):
@@ -111,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def build() -> EnginePort:
-        from rnbench.core.assembly import AwsOptions, build_engine
+        from rnbench.core.assembly import build_engine_from
 
-        aws = AwsOptions(args.profile, args.region, args.role, args.bucket)
-        engine: EnginePort = build_engine(aws, weights=args.weights)
+        engine: EnginePort = build_engine_from(vars(args))
         return engine
 
     RnbenchApp(build, body).run()

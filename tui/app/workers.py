@@ -8,8 +8,6 @@ message, or the exception's type and first line for anything unexpected.
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,10 +17,11 @@ from rnbench.core.backend import State, Status
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.sweep import SweepPoint
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
-from rnbench.tui import messages as m
-from rnbench.tui.port import EnginePort, TestRunLike
+from rnbench.tui.app import messages as m
+from rnbench.tui.app.port import EnginePort, TestRunLike
 
 Post = Callable[[Message], object]
 
@@ -124,41 +123,27 @@ def run_tests(
     body: bytes,
     stop: threading.Event,
 ) -> None:
-    """Run `specs` one after another (more than one: a sweep with a shared sweep id).
+    """Start `specs` as one sweep (`Engine.start_sweep`; one spec: a single test).
 
-    Each run is announced with TestStarted and sampled by the screen's timer, which also reports
-    its end; this only waits for one to finish before starting the next. A failed point, `stop`
-    (tear down, quit) or a run far past its planned length ends the sweep.
+    Each point is announced with TestStarted and sampled by the screen's timer, which also
+    reports its end; a point that cannot start is an ActionFailed. `stop` (tear down, quit)
+    ends the sweep before its next point.
     """
-    sweep_id = uuid.uuid4().hex[:10] if len(specs) > 1 else ""
-    for step, spec in enumerate(specs, 1):
-        if stop.is_set():
-            return
-        try:
-            run = engine.start_test(config, spec, body, sweep_id=sweep_id)
-        except Exception as exc:  # noqa: BLE001
-            post(m.ActionFailed(config.key, "test", one_line(exc)))
-            return
-        post(m.TestStarted(config.key, run, step, len(specs), sweep_id, spec))
-        if step == len(specs) or not _finished(run, spec, stop):
-            return
-        if run.snapshot().record is None:
-            return  # the point failed: the timer reports why, and the sweep stops here
 
+    def started(point: SweepPoint[TestRunLike]) -> None:
+        post(
+            m.TestStarted(
+                config.key, point.run, point.step, point.steps, point.sweep_id, point.spec
+            )
+        )
 
-def _finished(run: TestRunLike, spec: LoadSpec, stop: threading.Event) -> bool:
-    """Wait until `run` is over; False when stopped or stuck (then it is cancelled)."""
-    deadline = time.monotonic() + spec.warmup_s + spec.duration_s + spec.timeout_s + 60.0
-    while not run.done:
-        if stop.is_set() or time.monotonic() > deadline:
-            run.cancel()
-            return False
-        stop.wait(WAIT_S)
-    return True
+    def failed(exc: BaseException) -> None:
+        post(m.ActionFailed(config.key, "test", one_line(exc)))
 
-
-WAIT_S = 0.2
-"""How often a sweep checks whether its current point is over."""
+    try:
+        engine.start_sweep(config, specs, body, started, failed, stop)
+    except Exception as exc:  # noqa: BLE001
+        failed(exc)
 
 
 def list_owned(post: Post, engine: EnginePort, purpose: str = "quit") -> None:

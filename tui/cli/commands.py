@@ -1,6 +1,6 @@
 """The CLI's commands: each takes the parsed arguments and returns the exit status.
 
-They only call the engine and print; anything that can fail raises RnbenchError, which `cli.main`
+They only call the engine and print; anything that can fail raises RnbenchError, which `main.main`
 turns into one line and an exit status.
 """
 
@@ -9,30 +9,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
-from rnbench.core.assembly import AwsOptions, build_engine
+from rnbench.core.assembly import build_engine_from
 from rnbench.core.backend import State
 from rnbench.core.configs import Configuration
-from rnbench.core.engine import Engine, TestSnapshot
+from rnbench.core.engine import Engine, TestRun
 from rnbench.core.errors import UsageError
 from rnbench.core.images import default_image, read_image
+from rnbench.core.leftovers import accrued
 from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.sweep import SweepPoint
+from rnbench.core.test_settings import TestSettings, checked, describe_spec
 from rnbench.results.record import RunRecord
-from rnbench.tui.cli_output import money, num, progress_line, runs_table, say, table
-from rnbench.tui.cli_sweep import study_table
+from rnbench.tui.cli.output import money, num, progress_line, runs_table, say, table
+from rnbench.tui.cli.sweep import study_table
 
 LITTLE_LIMIT_PCT = 5.0
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    aws = AwsOptions(
-        profile=getattr(args, "profile", None),
-        region=getattr(args, "region", None),
-        role=getattr(args, "role", None),
-        bucket=getattr(args, "bucket", None),
-    )
-    return build_engine(aws, weights=args.weights)
+    return build_engine_from(vars(args))
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
@@ -66,10 +64,6 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 def _print_leftovers(engine: Engine, heading: bool = False) -> int:
     """List what rnbench has up, with age and cost so far; returns how many."""
-    import time
-
-    from rnbench.results.cost import usd_accrued
-
     owned = engine.owned()
     if not owned:
         if not heading:
@@ -79,16 +73,15 @@ def _print_leftovers(engine: Engine, heading: bool = False) -> int:
     for deployment in owned:
         config = engine.configuration(deployment.config_key)
         price = engine.price(config)
-        age_s = max(0.0, time.time() - deployment.created_at)
-        cost = usd_accrued(price.usd_per_hour, age_s) if price else None
+        cost = accrued(deployment.created_at, price.usd_per_hour if price else None, time.time())
         rows.append(
             [
                 deployment.config_key,
                 deployment.resource_id,
                 deployment.instance_type,
-                f"{age_s / 60:.0f} min",
+                f"{cost.age_s / 60:.0f} min",
                 money(price.usd_per_hour, 3) if price else "",
-                money(cost),
+                money(cost.usd),
             ]
         )
     if heading:
@@ -126,20 +119,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def _specs(args: argparse.Namespace) -> list[LoadSpec]:
-    common = dict(
-        duration_s=args.duration,
-        warmup_s=args.warmup,
-        timeout_s=args.timeout,
-        stability_pct=args.stability,
+    """The load points of the options, checked as the TUI's settings are."""
+    settings = TestSettings(
+        tuple(args.concurrency),
+        args.duration,
+        args.warmup,
+        tuple(args.rate or ()),
+        args.stability,
     )
-    concurrency = args.concurrency
-    if args.rate:
-        inflight = max(concurrency)
-        return [
-            LoadSpec(concurrency=inflight, rate=r, arrival=args.arrival, **common)  # type: ignore[arg-type]
-            for r in args.rate
-        ]
-    return [LoadSpec(concurrency=c, **common) for c in concurrency]  # type: ignore[arg-type]
+    return checked(settings).specs(timeout_s=args.timeout, arrival=args.arrival)
 
 
 def _image(args: argparse.Namespace) -> bytes:
@@ -149,26 +137,32 @@ def _image(args: argparse.Namespace) -> bytes:
 def _test(
     engine: Engine, config: Configuration, args: argparse.Namespace, body: bytes
 ) -> list[RunRecord]:
-    from rnbench.tui.cli import new_sweep_id
+    def started(point: SweepPoint[TestRun]) -> None:
+        say(f"{config.key}: testing with {describe_spec(point.spec)}")
 
-    specs = _specs(args)
-    sweep_id = new_sweep_id() if len(specs) > 1 else ""
-    records = []
-    for spec in specs:
-        load = f"{spec.rate:g} req/s open loop" if spec.rate else f"{spec.concurrency} clients"
-        say(
-            f"{config.key}: testing with {load} for {spec.duration_s:g} s "
-            f"after {spec.warmup_s:g} s warm-up"
-        )
-        records.append(engine.run_test(config, spec, body, _ProgressPrinter(), sweep_id=sweep_id))
+    sweep = engine.start_sweep(config, _specs(args), body, on_point=started)
+    printer = _ProgressPrinter()
+    try:
+        while not sweep.join(TICK_S):
+            if sweep.current is not None:
+                printer(sweep.current)
+    except KeyboardInterrupt:
+        sweep.cancel()
+        sweep.join(60)
+        raise
+    records = sweep.records()
     print(runs_table(records))
     for record in records:
         _notes(record)
     if len(records) > 1:
-        from rnbench.tui.cli_sweep import print_curve
+        from rnbench.tui.cli.sweep import print_curve
 
         print_curve(records)
     return records
+
+
+TICK_S = 1.0
+"""How often a test's progress line is looked at."""
 
 
 class _ProgressPrinter:
@@ -177,8 +171,8 @@ class _ProgressPrinter:
     def __init__(self) -> None:
         self._last = ""
 
-    def __call__(self, snapshot: TestSnapshot) -> None:
-        line = progress_line(snapshot)
+    def __call__(self, run: TestRun) -> None:
+        line = progress_line(run.snapshot())
         if line != self._last:
             say(line)
             self._last = line
@@ -299,7 +293,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from rnbench.tui.cli_sweep import print_recommendation
+    from rnbench.tui.cli.sweep import print_recommendation
 
     engine = _engine(args)
     return print_recommendation(engine.runs(), args.p99, args.tps)

@@ -14,7 +14,7 @@ from rnbench.core.errors import UsageError
 from rnbench.results.analysis import RecommendationResult, recommend
 from rnbench.results.errors import ResultsUsageError
 from rnbench.results.record import RunRecord
-from rnbench.tui.analysis_rows import SLO_ASSUMPTION, SLO_HEADERS, slo_cells
+from rnbench.tui.app.analysis_rows import SLO_ASSUMPTION, SLO_HEADERS, slo_cells
 
 DEFAULT_P99_MS = "500"
 DEFAULT_TPS = "100"

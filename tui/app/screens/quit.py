@@ -13,7 +13,7 @@ from textual.widgets import Button, Label
 from rnbench.core.backend import Deployment
 from rnbench.results.prices import Price
 from rnbench.tui import fmt
-from rnbench.tui.screens.leftovers import hourly_total
+from rnbench.tui.app.screens.leftovers import hourly_total
 
 
 def describe(deployments: Sequence[Deployment], prices: Mapping[str, Price | None]) -> str:

@@ -1,21 +1,17 @@
-"""Test settings the TUI remembers between sessions: concurrency (or a list of them: a sweep),
-duration, warm-up, an optional open-loop rate (or rate list) and an optional stability target.
+"""How a test loads a configuration, parsed and checked once for both front ends.
 
-Stored as JSON in the user data directory. A missing file gives the defaults (the study's 16
-clients); an unreadable one gives the defaults and a one-line warning, never a crash.
+The TUI's settings dialog and the CLI's options both give text ("1,4,16", "20"); `parse` and the
+list parsers turn it into a `TestSettings`, or raise a one-line `UsageError` that says which value
+is wrong. `TestSettings.specs()` plans the load points (more than one: a sweep).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 from rnbench.core.errors import UsageError
-from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.paths import data_dir
+from rnbench.core.loadgen.types import Arrival, LoadSpec
+from rnbench.core.sweep import plan
 
 MAX_CONCURRENCY = 1024
 MAX_DURATION_S = 3600.0
@@ -26,7 +22,7 @@ MAX_SWEEP_POINTS = 12
 
 @dataclass(frozen=True)
 class TestSettings:
-    """How the `t` key loads the selected configuration."""
+    """How to load the selected configuration: one point, or a sweep of several."""
 
     __test__ = False  # not a pytest test class
 
@@ -42,17 +38,17 @@ class TestSettings:
     stability_pct: float | None = None
     """Stop once TPS and p99 of the last 3 windows agree within this %; None: fixed duration."""
 
-    def specs(self) -> list[LoadSpec]:
+    def specs(self, timeout_s: float = 30.0, arrival: Arrival = "constant") -> list[LoadSpec]:
         """One load spec per point: more than one is a sweep."""
         base = LoadSpec(
             concurrency=max(self.concurrency),
             duration_s=self.duration_s,
             warmup_s=self.warmup_s,
             stability_pct=self.stability_pct,
+            timeout_s=timeout_s,
+            arrival=arrival,
         )
-        if self.rate:
-            return [replace(base, rate=r) for r in self.rate]
-        return [replace(base, concurrency=c) for c in self.concurrency]
+        return plan(self.concurrency, self.rate, base)
 
     def describe(self) -> str:
         if self.rate:
@@ -73,10 +69,6 @@ def describe_spec(spec: LoadSpec) -> str:
     return f"{load}, {spec.duration_s:g} s measured{until} after {spec.warmup_s:g} s warm-up"
 
 
-def default_path() -> Path:
-    return data_dir() / "tui-settings.json"
-
-
 def parse(
     concurrency: str, duration_s: str, warmup_s: str, rate: str = "", stability_pct: str = ""
 ) -> TestSettings:
@@ -86,26 +78,61 @@ def parse(
     Raises:
         UsageError: a value is not a number or is out of range (the message says which).
     """
-    clients = tuple(_whole("concurrency", part) for part in _parts("concurrency", concurrency))
+    clients = parse_concurrency(concurrency)
     duration = _number("duration", duration_s)
     warmup = _number("warm-up", warmup_s)
-    rates = tuple(_number("rate", part, "requests/s") for part in _parts("rate", rate, True))
+    rates = parse_rates(rate)
     stability = _number("stability", stability_pct, "%") if stability_pct.strip() else None
+    return checked(TestSettings(clients, duration, warmup, rates, stability))
+
+
+def parse_concurrency(text: str) -> tuple[int, ...]:
+    """`16` or `1,4,16` (commas or spaces): each between 1 and MAX_CONCURRENCY.
+
+    Raises:
+        UsageError: empty, not whole numbers, out of range or too many.
+    """
+    clients = tuple(_whole("concurrency", part) for part in _parts("concurrency", text))
     for c in clients:
         if not 1 <= c <= MAX_CONCURRENCY:
             raise UsageError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {c}")
+    return clients
+
+
+def parse_rates(text: str) -> tuple[float, ...]:
+    """`10` or `5,10,20` requests/s; empty text is closed loop (no rate).
+
+    Raises:
+        UsageError: not numbers, out of range or too many.
+    """
+    rates = tuple(_number("rate", part, "requests/s") for part in _parts("rate", text, True))
     for r in rates:
         if not 0 < r <= MAX_RATE:
             raise UsageError(f"rate must be > 0 and <= {MAX_RATE:g} requests/s, got {r:g}")
-    if rates and len(clients) > 1:
+    return rates
+
+
+def checked(settings: TestSettings) -> TestSettings:
+    """`settings` when every value is in range and they fit together.
+
+    Raises:
+        UsageError: the first value that is not (the message says which).
+    """
+    for c in settings.concurrency:
+        if not 1 <= c <= MAX_CONCURRENCY:
+            raise UsageError(f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {c}")
+    if settings.rate and len(settings.concurrency) > 1:
         raise UsageError("sweep concurrency or rate, not both (open loop takes one concurrency)")
+    if len(settings.rate or settings.concurrency) > MAX_SWEEP_POINTS:
+        raise UsageError(f"a sweep takes at most {MAX_SWEEP_POINTS} points")
+    stability, duration, warmup = settings.stability_pct, settings.duration_s, settings.warmup_s
     if stability is not None and not 0 < stability <= 100:
         raise UsageError(f"stability must be > 0 and <= 100 %, got {stability:g}")
     if not 0 < duration <= MAX_DURATION_S:
         raise UsageError(f"duration must be > 0 and <= {MAX_DURATION_S:g} s, got {duration:g}")
     if not 0 <= warmup <= MAX_WARMUP_S:
         raise UsageError(f"warm-up must be between 0 and {MAX_WARMUP_S:g} s, got {warmup:g}")
-    return TestSettings(clients, duration, warmup, rates, stability)
+    return settings
 
 
 def _parts(name: str, text: str, optional: bool = False) -> list[str]:
@@ -132,49 +159,3 @@ def _number(name: str, text: str, unit: str = "seconds") -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise UsageError(f"{name} must be a finite number of {unit}, got {text!r}")
     return value
-
-
-def _listed(value: object) -> str:
-    """A stored number or list of numbers as the user would type it."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
-def load(path: Path) -> tuple[TestSettings, str | None]:
-    """The stored settings, or the defaults; the second value is a warning when the file was bad."""
-    try:
-        raw = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return TestSettings(), None
-    except (OSError, ValueError) as exc:
-        return TestSettings(), f"ignored unreadable settings {path}: {exc}"
-    try:
-        settings = parse(
-            _listed(raw["concurrency"]),
-            str(raw["duration_s"]),
-            str(raw["warmup_s"]),
-            _listed(raw.get("rate")),
-            _listed(raw.get("stability_pct")),
-        )
-    except (KeyError, TypeError, AttributeError, UsageError) as exc:
-        return TestSettings(), f"ignored bad settings in {path}: {exc}"
-    return settings, None
-
-
-def save(path: Path, settings: TestSettings) -> None:
-    """Write the settings atomically.
-
-    Raises:
-        UsageError: the file cannot be written.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tui-settings-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(asdict(settings), out, indent=2)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"cannot save settings to {path}: {exc.strerror or exc}") from None

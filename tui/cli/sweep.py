@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from rnbench.results.record import RunRecord
-from rnbench.tui.cli_output import money, num, table
+from rnbench.tui.cli.output import money, num, table
 
 
 def curve_points(records: Sequence[RunRecord]) -> list[tuple[float, float]]:

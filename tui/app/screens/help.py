@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rnbench.tui.keys import help_rows
+from rnbench.tui.app.keys import help_rows
 
 COLUMNS_HELP = (
     ("runs on", "local cpu/cuda = this machine; SM = a SageMaker instance type"),

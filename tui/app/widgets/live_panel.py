@@ -15,8 +15,8 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from rnbench.tui import fmt
-from rnbench.tui.plots import draw_histogram, draw_tps
-from rnbench.tui.port import SnapshotLike
+from rnbench.tui.app.plots import draw_histogram, draw_tps
+from rnbench.tui.app.port import SnapshotLike
 
 
 class LivePanel(Horizontal):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import PublishedRow
 from rnbench.tui import fmt
-from rnbench.tui.analysis_rows import agreement, mode, stable
+from rnbench.tui.app.analysis_rows import agreement, mode, stable
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from textual_plotext import PlotextPlot
 
 from rnbench.results.seed import published_rows
-from rnbench.tui import messages as m
-from rnbench.tui import workers
-from rnbench.tui.plots import draw_bars
-from rnbench.tui.port import EnginePort
-from rnbench.tui.results_rows import (
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import workers
+from rnbench.tui.app.plots import draw_bars
+from rnbench.tui.app.port import EnginePort
+from rnbench.tui.app.results_rows import (
     COLUMN_KEYS,
     COLUMNS,
     ResultRow,
@@ -32,9 +32,9 @@ from rnbench.tui.results_rows import (
     result_rows,
     sort_rows,
 )
-from rnbench.tui.widgets.slo_panel import SloPanel
-from rnbench.tui.widgets.study_overlay import StudyOverlay
-from rnbench.tui.widgets.sweep_curves import SweepCurves
+from rnbench.tui.app.widgets.slo_panel import SloPanel
+from rnbench.tui.app.widgets.study_overlay import StudyOverlay
+from rnbench.tui.app.widgets.sweep_curves import SweepCurves
 
 NOTE = (
     "published = the study's figures as printed. * its p50 column is about 10x too small; "

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from rnbench.core.backend import Deployment
-from rnbench.results.cost import usd_accrued
+from rnbench.core.leftovers import accrued
 from rnbench.results.prices import Price
 from rnbench.tui import fmt
 
@@ -30,18 +30,16 @@ def leftover_rows(
     """One row of cell texts per deployment, oldest first."""
     rows: list[tuple[str, ...]] = []
     for d in sorted(deployments, key=lambda d: d.created_at):
-        age = max(0.0, now - d.created_at)
         price = prices.get(d.config_key)
-        rate = price.usd_per_hour if price is not None else None
-        so_far = usd_accrued(rate, age) if rate is not None else None
+        cost = accrued(d.created_at, price.usd_per_hour if price is not None else None, now)
         rows.append(
             (
                 d.config_key,
                 d.resource_id,
                 d.instance_type,
-                fmt.duration(age),
-                fmt.usd(rate, 3),
-                fmt.usd(so_far),
+                fmt.duration(cost.age_s),
+                fmt.usd(cost.usd_per_hour, 3),
+                fmt.usd(cost.usd),
             )
         )
     return rows

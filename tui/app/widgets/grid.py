@@ -8,7 +8,7 @@ from typing import Literal
 from rich.text import Text
 from textual.widgets import DataTable
 
-from rnbench.tui.rows import GRID_COLUMNS, RowFacts, grid_cells
+from rnbench.tui.app.rows import GRID_COLUMNS, RowFacts, grid_cells
 
 STATE_STYLES: dict[str, str] = {
     "in service": "bold green",

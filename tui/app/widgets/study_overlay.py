@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from rnbench.results.analysis import STUDY_LATENCY_ERROR, study_overlay
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import published_rows
-from rnbench.tui.analysis_rows import OVERLAY_HEADERS, overlay_cells
+from rnbench.tui.app.analysis_rows import OVERLAY_HEADERS, overlay_cells
 
 LEFT = {"study row", "config", "run"}
 

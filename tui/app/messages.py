@@ -15,7 +15,7 @@ from rnbench.core.backend import Deployment, Status
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
-from rnbench.tui.port import EnginePort, TestRunLike
+from rnbench.tui.app.port import EnginePort, TestRunLike
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""`rnbench-tui`: the Textual explorer (app, screens, widgets, thread workers, messages)."""

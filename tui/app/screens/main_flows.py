@@ -1,0 +1,133 @@
+"""The main screen's dialogs that delete or leave: tear down one, tear all down, quit, and the
+start-up prompt about leftovers. Plain functions on the UI thread; each asks before acting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import workers
+from rnbench.tui.app.rows import is_deployed
+from rnbench.tui.app.screens.confirm import ConfirmScreen
+from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.screens.quit import QuitScreen
+
+if TYPE_CHECKING:
+    from rnbench.tui.app.screens.main import MainScreen
+
+
+def confirm_teardown(screen: MainScreen) -> None:
+    """Ask, then tear down the selected configuration (cancelling its test first)."""
+    session = screen.session
+    config = screen.selected
+    if config is None:
+        return
+    run = session.tests.get(config.key)
+    status = session.statuses.get(config.key)
+    if run is None and (screen.ready_config("tear down") is None):
+        return
+    if status is None or status.deployment is None:
+        screen.explain(f"{config.key}: nothing is deployed")
+        return
+    what = status.deployment.resource_id
+    if config.backend == "sagemaker":
+        what += " (endpoint, endpoint configuration and model rnbench created)"
+    body = f"This deletes {config.key}: {what}."
+    if run is not None:
+        body += "\nThe test in progress is cancelled first."
+
+    def answer(yes: bool | None) -> None:
+        if not yes:
+            screen.log_line(f"{config.key}: tear down cancelled")
+            return
+        session.stop_tests(config.key)
+        session.activity[config.key] = "tearing down"
+        screen.thread(workers.act, f"row:{config.key}", "teardown", config)
+        screen.show_rows()
+
+    screen.app.push_screen(ConfirmScreen(f"Tear down {config.key}?", body, "Tear down"), answer)
+
+
+def confirm_teardown_all(screen: MainScreen) -> None:
+    if not screen.have_engine("tear down"):
+        return
+    session = screen.session
+    up = [c.key for c in session.configs if is_deployed(session.statuses.get(c.key))]
+    listed = ", ".join(up) if up else "none known to this screen"
+    body = f"This deletes every deployment rnbench created ({listed}), local and SageMaker."
+    screen.app.push_screen(
+        ConfirmScreen("Tear down everything?", body, "Tear all down"),
+        lambda yes: teardown_all(screen) if yes else None,
+    )
+
+
+def teardown_all(screen: MainScreen) -> None:
+    session = screen.session
+    for key in session.tests:
+        session.activity[key] = "tearing down"
+    session.stop_tests()
+    for config in session.configs:
+        if is_deployed(session.statuses.get(config.key)):
+            session.activity[config.key] = "tearing down"
+    screen.log_line("tearing down everything rnbench deployed…")
+    screen.thread(workers.teardown_all, "teardown-all")
+    screen.show_rows()
+
+
+def request_quit(screen: MainScreen) -> None:
+    """Quit at once when nothing can be up; else list what is (in a worker) and ask."""
+    if screen.session.engine is None:
+        _exit(screen)
+        return
+    screen.log_line("checking what is still deployed…")
+    screen.thread(workers.list_owned, "quit")
+
+
+def owned_listed(screen: MainScreen, message: m.OwnedListed) -> None:
+    """What is still up: at start, offer it for teardown; on quit, ask before leaving."""
+    if message.purpose == "start":
+        _offer_leftovers(screen, message)
+        return
+    if not message.deployments:
+        _exit(screen)
+        return
+
+    def choice(answer: str | None) -> None:
+        if answer == "keep":
+            screen.log_line("leaving deployments up")
+            _exit(screen)
+        elif answer == "teardown":
+            screen.session.quitting = True
+            teardown_all(screen)
+
+    screen.app.push_screen(QuitScreen(message.deployments, message.prices), choice)
+
+
+def _offer_leftovers(screen: MainScreen, message: m.OwnedListed) -> None:
+    """At start: show what is still up from earlier and ask what to do with it."""
+    if not message.deployments:
+        screen.log_line("nothing rnbench created is still up")
+        return
+    leftovers = screen.session.leftovers = {d.config_key: d for d in message.deployments}
+    screen.log_line(f"still up from earlier: {', '.join(sorted(leftovers))}", "warning")
+    screen.show_rows()
+
+    def choice(answer: str | None) -> None:
+        if answer == "teardown":
+            teardown_all(screen)
+        elif answer == "keep":
+            screen.log_line(f"keeping {', '.join(sorted(leftovers))} up")
+        else:
+            screen.log_line("leftovers: decide later (X tears everything down)")
+
+    screen.app.push_screen(
+        LeftoversScreen(message.deployments, message.prices, screen.clock()), choice
+    )
+
+
+def _exit(screen: MainScreen) -> None:
+    screen.session.stop_tests()
+    for run in screen.session.tests.values():
+        run.cancel()
+    screen.app.exit()

@@ -1,0 +1,172 @@
+"""The main screen's state: the TUI's view of the engine and of the tests in progress.
+
+Plain values and rules, no widgets: `screens/main.py` shows it, the handlers in
+`screens/main_events.py` update it from worker messages, and the screen's 2 Hz timer samples
+the tests in progress through `sample`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rnbench.core.backend import Deployment, State, Status
+from rnbench.core.configs import Configuration, all_configurations
+from rnbench.core.test_settings import TestSettings
+from rnbench.results.prices import Price
+from rnbench.results.record import RunRecord
+from rnbench.results.seed import published_row
+from rnbench.tui.app import messages as m
+from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
+from rnbench.tui.app.rows import RowFacts, is_deployed
+from rnbench.tui.app.workers import one_line
+
+ACTIVITY = {"compile": "compiling", "deploy": "deploying", "teardown": "tearing down"}
+"""What a row says while a worker acts on it."""
+
+
+class Session:
+    """Configurations, what the engine said of them, and their tests."""
+
+    def __init__(self, settings: TestSettings) -> None:
+        self.settings = settings
+        """How `t` loads a configuration."""
+        self.engine: EnginePort | None = None
+        self.engine_error: str | None = None
+        """Why the engine could not be built, once it could not."""
+        self.configs: tuple[Configuration, ...] = all_configurations(cuda=False)
+        self.statuses: dict[str, Status] = {}
+        self.prices: dict[str, Price | None] = {}
+        self.last_runs: dict[str, RunRecord] = {}
+        self.activity: dict[str, str] = {}
+        """What a worker is doing to a configuration (`deploying`, `testing 2/3`, ...)."""
+        self.tests: dict[str, TestRunLike] = {}
+        self.snapshots: dict[str, SnapshotLike] = {}
+        self.test_steps: dict[str, tuple[int, int]] = {}
+        """(point, points) of the test in progress per configuration: (1, 1) unless a sweep."""
+        self.stops: dict[str, threading.Event] = {}
+        """Set to end a configuration's test sequence (a sweep) before its next point."""
+        self.leftovers: dict[str, Deployment] = {}
+        """Deployments found up at start: their rows show in service until the engine's own
+        status says otherwise or they are torn down."""
+        self.quitting = False
+        """Set when quitting waits for a teardown of everything."""
+        self._generation = 0
+        self._applied = 0
+        self._settle: dict[str, int] = {}
+
+    # ---- rows ----------------------------------------------------------------------------
+
+    def facts(self, config: Configuration) -> RowFacts:
+        status = self.statuses.get(config.key)
+        left = self.leftovers.get(config.key)
+        if left is not None and not is_deployed(status):
+            status = Status(config.key, State.IN_SERVICE, deployment=left)
+        return RowFacts(
+            config,
+            status,
+            self.prices.get(config.key),
+            self.last_runs.get(config.key),
+            published_row(config.key),
+            self.activity.get(config.key),
+        )
+
+    def config(self, key: str | None) -> Configuration | None:
+        return next((c for c in self.configs if c.key == key), None)
+
+    def next_generation(self) -> int:
+        """A number for a refresh of the rows: newer refreshes have larger ones."""
+        self._generation += 1
+        return self._generation
+
+    def apply_rows(self, message: m.RowsRefreshed) -> bool:
+        """Take a refresh's statuses, prices and last runs; False for an older one, late."""
+        if message.generation < self._applied:
+            return False
+        self._applied = message.generation
+        self.statuses.update(message.statuses)
+        self.prices.update(message.prices)
+        self.last_runs.update(message.last_runs)
+        for key, status in message.statuses.items():
+            if status.state in (State.IN_SERVICE, State.NOT_DEPLOYED):
+                self.leftovers.pop(key, None)  # the engine's own word wins
+        for key, generation in list(self._settle.items()):
+            if message.generation >= generation:
+                self._settle.pop(key)
+                if self.activity.get(key) in ACTIVITY.values():
+                    self.activity.pop(key)
+        return True
+
+    def settle_after(self, key: str, action: str, generation: int) -> None:
+        """An action is over: its rows keep their activity until refresh `generation` lands."""
+        if key and key in self.activity:
+            self._settle[key] = generation
+        if action == "teardown-all":
+            for k, a in list(self.activity.items()):
+                if a == "tearing down":
+                    self._settle[k] = generation
+
+    def why_busy(self, config: Configuration) -> str | None:
+        """Why nothing may act on `config` now, or None."""
+        status = self.statuses.get(config.key)
+        if status is not None and status.state is State.UNAVAILABLE:
+            return f"{config.key} is unavailable here: {status.reason}"
+        if config.key in self.activity:
+            return f"{config.key} is busy ({self.activity[config.key]}); wait for it"
+        return None
+
+    # ---- tests ---------------------------------------------------------------------------
+
+    def begin_test(self, key: str) -> threading.Event:
+        """A test (or sweep) of `key` is about to start; returns the event that stops it."""
+        self.activity[key] = "testing"
+        self.snapshots.pop(key, None)
+        stop = self.stops[key] = threading.Event()
+        return stop
+
+    def point_started(self, message: m.TestStarted) -> m.TestFinished | None:
+        """Follow the point that started. When the sweep's previous point is still followed,
+        it is sampled first and its end returned, so it is reported before the next."""
+        key = message.config_key
+        previous = self.tests.get(key)
+        ended = None
+        if previous is not None and previous is not message.run:
+            ended = self.sample(key, previous)
+        self.tests[key] = message.run
+        self.test_steps[key] = (message.step, message.steps)
+        if self.activity.get(key, "testing").startswith("testing"):
+            sweep = message.steps > 1
+            self.activity[key] = f"testing {message.step}/{message.steps}" if sweep else "testing"
+        return ended
+
+    def sample(self, key: str, run: TestRunLike) -> m.TestFinished | None:
+        """Take the run's snapshot; once it is over, stop following it and return its end."""
+        finished = run.done  # before the snapshot, so a finished run's has its record
+        step, steps = self.test_steps.get(key, (1, 1))
+        try:
+            snapshot = run.snapshot()
+        except Exception as exc:  # noqa: BLE001 - a broken sample must not kill the UI
+            self.tests.pop(key, None)
+            return m.TestFinished(key, None, one_line(exc))
+        self.snapshots[key] = snapshot
+        if not finished:
+            return None
+        self.tests.pop(key, None)
+        last = step >= steps or snapshot.record is None
+        return m.TestFinished(key, snapshot.record, snapshot.error, last)
+
+    def test_finished(self, message: m.TestFinished) -> None:
+        if message.last:
+            self.activity.pop(message.config_key, None)
+            self.stops.pop(message.config_key, None)
+        if message.record is not None:
+            self.last_runs[message.record.config] = message.record
+
+    def stop_tests(self, key: str | None = None) -> None:
+        """End test sequences (all, or `key`'s): their runs are cancelled, no next point starts."""
+        for k in [key] if key else list(self.stops):
+            stop = self.stops.pop(k, None)
+            if stop is not None:
+                stop.set()
+            run = self.tests.get(k)
+            if run is not None:
+                run.cancel()

@@ -1,0 +1,68 @@
+"""Test settings the TUI remembers between sessions (`rnbench.core.test_settings.TestSettings`:
+concurrency or a list of them, duration, warm-up, open-loop rate or rates, stability target).
+
+Stored as JSON in the user data directory. A missing file gives the defaults (the study's 16
+clients); an unreadable one gives the defaults and a one-line warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from rnbench.core.errors import UsageError
+from rnbench.core.paths import data_dir
+from rnbench.core.test_settings import TestSettings, parse
+
+
+def default_path() -> Path:
+    return data_dir() / "tui-settings.json"
+
+
+def _listed(value: object) -> str:
+    """A stored number or list of numbers as the user would type it."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def load(path: Path) -> tuple[TestSettings, str | None]:
+    """The stored settings, or the defaults; the second value is a warning when the file was bad."""
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return TestSettings(), None
+    except (OSError, ValueError) as exc:
+        return TestSettings(), f"ignored unreadable settings {path}: {exc}"
+    try:
+        settings = parse(
+            _listed(raw["concurrency"]),
+            str(raw["duration_s"]),
+            str(raw["warmup_s"]),
+            _listed(raw.get("rate")),
+            _listed(raw.get("stability_pct")),
+        )
+    except (KeyError, TypeError, AttributeError, UsageError) as exc:
+        return TestSettings(), f"ignored bad settings in {path}: {exc}"
+    return settings, None
+
+
+def save(path: Path, settings: TestSettings) -> None:
+    """Write the settings atomically.
+
+    Raises:
+        UsageError: the file cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tui-settings-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(settings), out, indent=2)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot save settings to {path}: {exc.strerror or exc}") from None

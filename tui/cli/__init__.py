@@ -1,0 +1,1 @@
+"""`rnbench`: the headless command line (argparse, commands, plain-text output)."""
