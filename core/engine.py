@@ -21,7 +21,7 @@ from hdrh.histogram import HdrHistogram
 
 from rnbench.core.backend import Backend, Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration, all_configurations, get_configuration
-from rnbench.core.errors import NotDeployedError, RnbenchError
+from rnbench.core.errors import BackendUnavailable, NotDeployedError, RnbenchError
 from rnbench.core.loadgen import LoadRun, decode_histogram, latency_buckets
 from rnbench.core.loadgen.hist import encode_histogram
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary, Window
@@ -289,7 +289,7 @@ class Engine:
         for backend in self._backends.values():
             try:
                 found.extend(backend.owned())
-            except RnbenchError:
+            except BackendUnavailable:  # not usable here; a failing one (ControlPlaneError) raises
                 continue
         return found
 

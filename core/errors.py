@@ -27,3 +27,7 @@ class DeployError(RnbenchError):
 
 class TeardownError(RnbenchError):
     """A resource could not be deleted; the message names it."""
+
+
+class ControlPlaneError(RnbenchError):
+    """AWS did not answer or refused a control-plane call, so what is deployed is unknown."""

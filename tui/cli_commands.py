@@ -15,7 +15,7 @@ from rnbench.core.assembly import AwsOptions, build_engine
 from rnbench.core.backend import State
 from rnbench.core.configs import Configuration
 from rnbench.core.engine import Engine, TestSnapshot
-from rnbench.core.errors import UsageError
+from rnbench.core.errors import ControlPlaneError, UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.record import RunRecord
@@ -266,6 +266,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
         return 0
     config = engine.configuration(args.config)
     status = engine.status(config)
+    if status.state is State.UNKNOWN:  # AWS could not be asked: never "not deployed"
+        raise ControlPlaneError(f"{config.key}: {status.reason}")
     if status.deployment is None:
         print(f"{config.key} is not deployed")
         return 0
