@@ -27,8 +27,8 @@ from rnbench.core.errors import ControlPlaneError
 if TYPE_CHECKING:
     from rnbench.core.sagemaker.settings import SageMakerSettings
 
-CONNECT_TIMEOUT_S = 3.0
-READ_TIMEOUT_S = 4.0
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 3.0
 S3_READ_TIMEOUT_S = 60.0
 """S3 reads wait on archive transfers (multipart upload parts), not on a quick API answer."""
 MAX_ATTEMPTS = 2
