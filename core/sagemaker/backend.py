@@ -24,6 +24,7 @@ from rnbench.core.paths import state_dir
 from rnbench.core.sagemaker import naming, package
 from rnbench.core.sagemaker import resources as res
 from rnbench.core.sagemaker.clients import control_client, failure
+from rnbench.core.sagemaker.images import model_server_env
 from rnbench.core.sagemaker.runtime import SageMakerTarget
 from rnbench.core.sagemaker.settings import (
     SageMakerSettings,
@@ -280,6 +281,7 @@ class SageMakerBackend:
             "SAGEMAKER_PROGRAM": "inference.py",
             "SAGEMAKER_REGION": str(self.settings.region),
             "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+            **model_server_env(config),
         }
         if config.compiled:
             data, digest = package.source_archive()
