@@ -151,3 +151,23 @@ def test_engine_start_answers_within_15s(
     assert seconds < ANSWER_WITHIN_S, seconds
     assert states["c5"].state is State.UNKNOWN and states["inf1"].state is State.UNKNOWN
     assert states["local-cpu"].state is not State.UNKNOWN
+
+
+def test_tui_start_does_not_call_unknown_nothing() -> None:
+    """At start a failed listing is reported, and not followed by "nothing is still up"."""
+    from textual.message import Message
+
+    from rnbench.tui import messages as m
+    from rnbench.tui import workers
+
+    class Unreachable:
+        def owned(self) -> list[object]:
+            raise ControlPlaneError("AWS unreachable: SageMaker ListEndpoints timed out")
+
+        def configurations(self) -> tuple[object, ...]:
+            return ()
+
+    posted: list[Message] = []
+    workers.list_owned(posted.append, Unreachable(), "start")  # type: ignore[arg-type]
+    assert [type(x) for x in posted] == [m.ActionFailed]
+    assert "AWS unreachable" in str(vars(posted[0]))
