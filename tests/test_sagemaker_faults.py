@@ -171,3 +171,21 @@ def test_tui_start_does_not_call_unknown_nothing() -> None:
     workers.list_owned(posted.append, Unreachable(), "start")  # type: ignore[arg-type]
     assert [type(x) for x in posted] == [m.ActionFailed]
     assert "AWS unreachable" in str(vars(posted[0]))
+
+
+def test_breaker_answers_at_once_but_teardown_still_asks(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After one timeout the endpoint is not asked again (describe answers at once), except
+    by a teardown, which must not leave billed resources behind for want of asking."""
+    with FaultyAws("hang", moto_url, sts_ok=True) as aws:
+        backend = _backend(monkeypatch, aws.url, tmp_path)
+        assert backend.describe(get_configuration("c5")).state is State.UNKNOWN
+        asked = len(aws.faulted)
+        start = time.monotonic()
+        again = backend.describe(get_configuration("c5-neo"))
+        assert again.state is State.UNKNOWN and "timed out" in again.reason
+        assert time.monotonic() - start < 1.0 and len(aws.faulted) == asked
+        with pytest.raises(ControlPlaneError, match="SageMaker ListEndpoints timed out"):
+            backend.teardown(get_configuration("c5"))
+        assert len(aws.faulted) > asked

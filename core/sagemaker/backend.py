@@ -23,7 +23,7 @@ from rnbench.core.errors import (
 from rnbench.core.paths import state_dir
 from rnbench.core.sagemaker import naming, package
 from rnbench.core.sagemaker import resources as res
-from rnbench.core.sagemaker.clients import control_client, failure
+from rnbench.core.sagemaker.clients import control_client, failure, insisting
 from rnbench.core.sagemaker.images import model_server_env
 from rnbench.core.sagemaker.runtime import SageMakerTarget
 from rnbench.core.sagemaker.settings import (
@@ -320,6 +320,10 @@ class SageMakerBackend:
 
     def _cleanup(self, created: list[tuple[str, str]], progress: Progress) -> list[str]:
         """Delete what a failed deploy created, newest first; names that could not be deleted."""
+        with insisting():
+            return self._delete_created(created, progress)
+
+    def _delete_created(self, created: list[tuple[str, str]], progress: Progress) -> list[str]:
         sm, left = self.client("sagemaker"), []
         for kind, name in reversed(created):
             try:
@@ -362,11 +366,16 @@ class SageMakerBackend:
         """Delete every rnbench-tagged endpoint, endpoint config and model in the region.
 
         Raises:
-            TeardownError.
+            TeardownError: a resource could not be deleted.
+            ControlPlaneError: AWS did not answer or refused a listing.
         """
         return self._teardown(None, progress)
 
     def _teardown(self, key: str | None, progress: Progress) -> int:
+        with insisting():  # a teardown is not refused because an earlier call timed out
+            return self._delete_owned(key, progress)
+
+    def _delete_owned(self, key: str | None, progress: Progress) -> int:
         sm, deleted = self.client("sagemaker"), 0
         try:
             endpoints = res.owned_endpoints(sm, key)

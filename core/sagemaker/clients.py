@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -81,10 +83,27 @@ def _before_call(url: str, event_name: str = "", **_: Any) -> None:
     parts = event_name.split(".")
     if len(parts) >= 3:
         _last_call.name = f"{SERVICE_NAMES.get(parts[1], parts[1])} {parts[2]}"
+    if getattr(_last_call, "insist", False):
+        return
     with _down_lock:
         down = _down.get(url)
     if down is not None and time.monotonic() - down[0] < SKIP_FOR_S:
         raise ControlPlaneError(down[1])
+
+
+@contextmanager
+def insisting() -> Iterator[None]:
+    """Within this block this thread's calls are made even to an endpoint known to be down.
+
+    For deletions (teardown, cleaning up a failed deploy): giving up at once there could leave
+    billed resources behind that a retry a moment later would have removed.
+    """
+    before = getattr(_last_call, "insist", False)
+    _last_call.insist = True
+    try:
+        yield
+    finally:
+        _last_call.insist = before
 
 
 def _after_error(url: str, exception: Exception | None = None, **_: Any) -> None:
