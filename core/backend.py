@@ -38,6 +38,8 @@ class State(StrEnum):
     TESTING = "testing"
     TEARING_DOWN = "tearing down"
     FAILED = "failed"
+    UNKNOWN = "unknown"
+    """The backend could not be asked (AWS unreachable, a call refused); the reason says why."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,11 @@ from pathlib import Path
 
 from rnbench.core.backend import Backend, Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration, all_configurations, get_configuration
-from rnbench.core.errors import NotDeployedError, RnbenchError, speaks_engine_errors
+from rnbench.core.errors import (
+    BackendUnavailable,
+    NotDeployedError,
+    speaks_engine_errors,
+)
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.run_record import TestPlan
 from rnbench.core.sweep import SweepPoint, SweepRun
@@ -73,7 +77,7 @@ class Engine:
         for backend in self._backends.values():
             try:
                 found.extend(backend.owned())
-            except RnbenchError:
+            except BackendUnavailable:  # not usable here; a failing one (ControlPlaneError) raises
                 continue
         return found
 

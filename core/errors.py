@@ -45,6 +45,10 @@ class TeardownError(RnbenchError):
     """A resource could not be deleted; the message names it."""
 
 
+class ControlPlaneError(RnbenchError):
+    """AWS did not answer or refused a control-plane call, so what is deployed is unknown."""
+
+
 @contextmanager
 def leaf_errors_mapped() -> Iterator[None]:
     """Re-raise an error of `inference/` or `results/` as the engine's, with the same message:

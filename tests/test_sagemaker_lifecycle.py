@@ -93,6 +93,10 @@ def test_five_configurations_deploy_list_and_tear_down(backend: SageMakerBackend
                 "inf1": "sagemaker-neo-pytorch:1.9-inf-py3",
             }[config.key]
         )
+        env = container["Environment"]
+        sizing = (env.get("SAGEMAKER_MODEL_SERVER_WORKERS"), env.get("OMP_NUM_THREADS"))
+        cpu = config.key in ("c5", "c5-neo")  # ml.c5.xlarge: 4 vCPUs, 4 workers x 1 thread
+        assert sizing == (("4", "1") if cpu else (None, None))
         neo_output = "/rnbench/neo/" in container["ModelDataUrl"]
         assert neo_output == config.compiled
     # compiled configurations went through a Neo job for their own target

@@ -20,12 +20,26 @@ from rnbench.core.backend import (
     no_progress,
 )
 from rnbench.core.configs import Configuration
-from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError, TeardownError
+from rnbench.core.errors import (
+    BackendUnavailable,
+    ControlPlaneError,
+    DeployError,
+    NotDeployedError,
+    TeardownError,
+)
 from rnbench.core.paths import state_dir
 from rnbench.core.sagemaker import naming, package
 from rnbench.core.sagemaker import resources as res
+from rnbench.core.sagemaker.clients import control_client, failure, insisting
+from rnbench.core.sagemaker.images import model_server_env
 from rnbench.core.sagemaker.runtime import SageMakerTarget
-from rnbench.core.sagemaker.settings import SageMakerSettings, default_bucket, unavailable_reason
+from rnbench.core.sagemaker.settings import (
+    SageMakerSettings,
+    control_plane_failure,
+    default_bucket,
+    identity,
+    unavailable_reason,
+)
 from rnbench.core.targets import Reply
 
 DATA_SHAPE = json.dumps({"input0": list(package.INPUT_SHAPE)})
@@ -40,7 +54,6 @@ class SageMakerBackend:
     def __init__(self, settings: SageMakerSettings, poll_s: float = 15.0) -> None:
         self.settings = settings
         self.poll_s = poll_s
-        self._session: Any = None
         self._clients: dict[str, Any] = {}
 
     @property
@@ -61,14 +74,9 @@ class SageMakerBackend:
 
     # -- plumbing -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        """A control-plane boto3 client (cached; boto3 itself honours AWS_ENDPOINT_URL)."""
+        """A control-plane boto3 client (cached; short timeouts, see `clients`)."""
         if service not in self._clients:
-            from botocore.config import Config
-
-            if self._session is None:
-                self._session = self.settings.session()
-            config = Config(connect_timeout=10, read_timeout=70, retries={"mode": "standard"})
-            self._clients[service] = self._session.client(service, config=config)
+            self._clients[service] = control_client(self.settings, service)
         return self._clients[service]
 
     def _require(self, config: Configuration) -> None:
@@ -283,6 +291,7 @@ class SageMakerBackend:
             "SAGEMAKER_PROGRAM": "inference.py",
             "SAGEMAKER_REGION": str(self.settings.region),
             "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+            **model_server_env(config),
         }
         if config.compiled:
             data, digest = package.source_archive()
@@ -321,6 +330,10 @@ class SageMakerBackend:
 
     def _cleanup(self, created: list[tuple[str, str]], progress: Progress) -> list[str]:
         """Delete what a failed deploy created, newest first; names that could not be deleted."""
+        with insisting():
+            return self._delete_created(created, progress)
+
+    def _delete_created(self, created: list[tuple[str, str]], progress: Progress) -> list[str]:
         sm, left = self.client("sagemaker"), []
         for kind, name in reversed(created):
             try:
@@ -336,15 +349,15 @@ class SageMakerBackend:
 
     # -- describing, invoking, tearing down -------------------------------------------------
     def describe(self, config: Configuration) -> Status:
+        """Where `config` stands; UNKNOWN (never NOT_DEPLOYED) when AWS cannot be asked."""
         reason = self.unavailable_reason(config)
         if reason is not None:
-            return Status(config.key, State.UNAVAILABLE, reason)
+            failing = config.backend == "sagemaker" and control_plane_failure(self.settings)
+            return Status(config.key, State.UNKNOWN if failing else State.UNAVAILABLE, reason)
         try:
             found = self._find(config)
         except Exception as error:
-            return Status(
-                config.key, State.UNAVAILABLE, f"{res.code_of(error)}: {res.message_of(error)}"
-            )
+            return Status(config.key, State.UNKNOWN, str(failure(error)))
         if found is None:
             return Status(config.key, State.NOT_DEPLOYED)
         state = _STATES.get(found.status, State.DEPLOYING)
@@ -363,11 +376,16 @@ class SageMakerBackend:
         """Delete every rnbench-tagged endpoint, endpoint config and model in the region.
 
         Raises:
-            TeardownError.
+            TeardownError: a resource could not be deleted.
+            ControlPlaneError: AWS did not answer or refused a listing.
         """
         return self._teardown(None, progress)
 
     def _teardown(self, key: str | None, progress: Progress) -> int:
+        with insisting():  # a teardown is not refused because an earlier call timed out
+            return self._delete_owned(key, progress)
+
+    def _delete_owned(self, key: str | None, progress: Progress) -> int:
         sm, deleted = self.client("sagemaker"), 0
         try:
             endpoints = res.owned_endpoints(sm, key)
@@ -379,24 +397,28 @@ class SageMakerBackend:
                 deleted += res.delete_model(sm, name, progress)
         except TeardownError:
             raise
-        except Exception as error:
-            raise TeardownError(
-                f"teardown failed: {res.code_of(error)}: {res.message_of(error)}"
-            ) from None
+        except Exception as error:  # listing failed: what is deployed is unknown
+            raise failure(error) from None
         return deleted
 
     def owned(self) -> list[Deployment]:
-        """rnbench's endpoints in the region; [] when the settings cannot reach SageMaker.
+        """rnbench's endpoints in the region; [] when SageMaker is not set up here.
+
+        Not set up means no region or no credentials; a failing control plane is an error,
+        never "nothing deployed".
 
         Raises:
-            BackendUnavailable: listing failed (permissions, network).
+            ControlPlaneError: AWS did not answer or refused a call (the message names it).
         """
-        if unavailable_reason(self.settings) is not None:
+        if not self.settings.region:
+            return []
+        found = identity(self.settings)
+        if found.failing:
+            raise ControlPlaneError(found.reason or "AWS unreachable")
+        if found.account is None:
             return []
         try:
             endpoints = res.owned_endpoints(self.client("sagemaker"))
         except Exception as error:
-            raise BackendUnavailable(
-                f"cannot list endpoints: {res.code_of(error)}: {res.message_of(error)}"
-            ) from None
+            raise failure(error) from None
         return [self._deployment(e) for e in endpoints if e.status != "Deleting"]

@@ -17,6 +17,8 @@ PYTORCH_VERSION = "2.0"
 """Uncompiled containers, and the framework Neo compiles for on ml_c5 / ml_g4dn."""
 INF1_VERSION = "1.9"
 """Neo's framework version for ml_inf1 (Neuron supports 1.7-1.9)."""
+VCPUS = {"ml.c5.xlarge": 4, "ml.g4dn.xlarge": 4, "ml.inf1.xlarge": 4}
+"""vCPUs per instance type (AWS's instance type tables: each of these xlarge sizes has 4)."""
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,18 @@ def serving_image(config: Configuration, region: str) -> ServingImage:
         message = str(error).split(". ")[0] if str(error) else type(error).__name__
         raise DeployError(f"{config.key}: no SageMaker image in {region}: {message}") from None
     return ServingImage(str(uri), version)
+
+
+def model_server_env(config: Configuration) -> dict[str, str]:
+    """Model server sizing for CPU endpoints: one worker per vCPU, one intra-op thread each.
+
+    Left alone, the PyTorch container starts a worker per vCPU and each worker's torch uses as
+    many intra-op threads as there are cores, so four workers fight over four vCPUs (this
+    collapsed c5 throughput about 4x). SAGEMAKER_MODEL_SERVER_WORKERS is read by the
+    sagemaker-inference toolkit (TorchServe's and MMS's worker count); OMP_NUM_THREADS sizes
+    torch's intra-op pool in each worker. GPU and Inferentia endpoints keep their defaults.
+    """
+    vcpus = VCPUS.get(config.instance_type)
+    if config.device != "cpu" or vcpus is None:
+        return {}
+    return {"SAGEMAKER_MODEL_SERVER_WORKERS": str(vcpus), "OMP_NUM_THREADS": "1"}

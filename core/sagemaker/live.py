@@ -10,6 +10,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from rnbench.core.sagemaker.clients import control_client
+
 if TYPE_CHECKING:
     from rnbench.core.sagemaker.settings import SageMakerSettings
     from rnbench.results.prices import Price
@@ -17,14 +19,6 @@ if TYPE_CHECKING:
 PRICING_REGION = "us-east-1"
 """The Price List API answers from us-east-1 (and a few others), whatever region is priced."""
 SOURCE = "AWS Price List API"
-
-
-def _client(settings: SageMakerSettings, service: str, region: str | None = None) -> Any:
-    from botocore.config import Config
-
-    config = Config(connect_timeout=5, read_timeout=15, retries={"total_max_attempts": 2})
-    session: Any = settings.session()
-    return session.client(service, region_name=region, config=config)
 
 
 def on_demand_usd_per_hour(product: dict[str, Any]) -> float | None:
@@ -46,7 +40,7 @@ def live_price(settings: SageMakerSettings) -> Any:
         from rnbench.results.prices import Price
 
         try:
-            pricing = _client(settings, "pricing", PRICING_REGION)
+            pricing = control_client(settings, "pricing", PRICING_REGION)
             filters = [
                 {"Type": "TERM_MATCH", "Field": "instanceName", "Value": instance_type},
                 {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
@@ -75,7 +69,7 @@ def endpoint_latency(
     CloudWatch reports both in microseconds per minute; the p50 is taken over the whole span.
     """
     try:
-        cloudwatch = _client(settings, "cloudwatch")
+        cloudwatch = control_client(settings, "cloudwatch")
         values = []
         for metric in ("ModelLatency", "OverheadLatency"):
             answer = cloudwatch.get_metric_statistics(

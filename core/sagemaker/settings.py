@@ -111,12 +111,24 @@ def _region_from_profile(profile: str | None) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What STS said about the caller."""
+
+    account: str | None
+    """The AWS account id; None when it could not be found."""
+    reason: str | None
+    """One line saying why there is no account; None when there is one."""
+    failing: bool = False
+    """AWS was asked and did not answer or refused: what is deployed there is unknown."""
+
+
 _identity_lock = threading.Lock()
-_identity_cache: dict[SageMakerSettings, tuple[str | None, str | None]] = {}
+_identity_cache: dict[SageMakerSettings, Identity] = {}
 
 
-def caller_account(settings: SageMakerSettings) -> tuple[str | None, str | None]:
-    """(account id, None) from STS get_caller_identity, or (None, one-line reason). Cached."""
+def identity(settings: SageMakerSettings) -> Identity:
+    """The caller's identity from STS get_caller_identity (cached per settings)."""
     with _identity_lock:
         if settings in _identity_cache:
             return _identity_cache[settings]
@@ -126,37 +138,53 @@ def caller_account(settings: SageMakerSettings) -> tuple[str | None, str | None]
     return result
 
 
+def caller_account(settings: SageMakerSettings) -> tuple[str | None, str | None]:
+    """(account id, None) from STS get_caller_identity, or (None, one-line reason). Cached."""
+    found = identity(settings)
+    return found.account, found.reason
+
+
 def clear_identity_cache() -> None:
     """Forget cached STS answers (after the user fixes credentials; tests)."""
+    from rnbench.core.sagemaker.clients import forget_failures
+
     with _identity_lock:
         _identity_cache.clear()
+    forget_failures()
 
 
-def _ask_sts(settings: SageMakerSettings) -> tuple[str | None, str | None]:
+def _ask_sts(settings: SageMakerSettings) -> Identity:
     import botocore.exceptions
 
     from rnbench.core.errors import BackendUnavailable
+    from rnbench.core.sagemaker.clients import control_client, failure
 
     try:
         session = settings.session()
         if session.get_credentials() is None:
-            return None, "no AWS credentials (configure a profile, or use --profile)"
-        sts = session.client("sts", config=_short_config())
+            return Identity(None, "no AWS credentials (configure a profile, or use --profile)")
+        sts = control_client(settings, "sts")
         account = sts.get_caller_identity()["Account"]
-        return str(account), None
+        return Identity(str(account), None)
     except BackendUnavailable as error:
-        return None, str(error)
+        return Identity(None, str(error))
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
-        return None, f"AWS credentials rejected ({code})"
+        return Identity(None, f"AWS credentials rejected ({code})", failing=True)
     except botocore.exceptions.BotoCoreError as error:
-        return None, f"AWS unreachable: {str(error).splitlines()[0]}"
+        return Identity(None, str(failure(error)), failing=True)
 
 
-def _short_config() -> Any:
-    from botocore.config import Config
+def control_plane_failure(settings: SageMakerSettings) -> str | None:
+    """One line when AWS was asked and failed (unreachable, refused), else None.
 
-    return Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2})
+    None also when the settings are incomplete (no region, role or credentials): then rnbench
+    is simply not set up for SageMaker here, which `unavailable_reason` explains.
+    """
+    if not settings.region:
+        return None
+    found = identity(settings)
+    return found.reason if found.failing else None
 
 
 def unavailable_reason(settings: SageMakerSettings) -> str | None:

@@ -4,7 +4,11 @@ The container calls model_fn(model_dir) once, then for every request
 input_fn(body, content_type) -> predict_fn(batch, model) -> output_fn(prediction, accept).
 Request handling is the study's: PIL decode, Resize(255), CenterCrop(224), ToTensor, Normalize
 with ImageNet mean/std, batch of 1. The answer is JSON with the top-5 class indices and
-probabilities. Self-contained: it runs on the container's torch (1.7 to 2.x), not rnbench's.
+probabilities. Content types are compared by media type only (`image/jpeg; charset=binary` is
+`image/jpeg`); a refused request raises HttpError carrying its HTTP status (415 unsupported
+content type, 400 undecodable image, 406 an Accept other than JSON), which the serving toolkit
+answers with instead of a 500.
+Self-contained: it runs on the container's torch (1.7 to 2.x), not rnbench's.
 """
 
 import io
@@ -17,7 +21,28 @@ from PIL import Image
 from torchvision import transforms
 
 IMAGE_TYPES = ("application/x-image", "image/jpeg", "image/png")
+"""Accepted request media types (parameters such as `; charset=binary` are ignored)."""
 TOP_K = 5
+
+JSON = "application/json"
+"""The only answer format: top-5 JSON."""
+UNSUPPORTED_MEDIA_TYPE = 415
+NOT_ACCEPTABLE = 406
+BAD_REQUEST = 400
+
+try:  # the serving toolkit answers its own errors with their status_code (not 500)
+    from sagemaker_inference.errors import GenericInferenceToolkitError as HttpError
+except ImportError:  # outside the toolkit: an equivalent error carrying the status
+
+    class HttpError(Exception):  # type: ignore[no-redef]
+        """An error the model server should answer with HTTP `status_code`."""
+
+        def __init__(self, status_code: int, message: str = "", phrase: str = "") -> None:
+            self.status_code = status_code
+            self.message = message or "Invalid Request"
+            self.phrase = phrase or self.message
+            super().__init__(status_code, self.message, self.phrase)
+
 
 _PREPROCESS = transforms.Compose(
     [
@@ -41,11 +66,26 @@ def model_fn(model_dir: str) -> Any:
     return model
 
 
+def _media_type(header: str) -> str:
+    """`image/jpeg` from `Image/JPEG; charset=binary`: parameters dropped, lower case."""
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
 def input_fn(request_body: bytes, content_type: str = "application/x-image") -> torch.Tensor:
-    """Decode one JPEG/PNG into a normalised [1, 3, 224, 224] float32 batch."""
-    if content_type not in IMAGE_TYPES:
-        raise ValueError(f"unsupported content type {content_type!r}; send application/x-image")
-    image = Image.open(io.BytesIO(request_body)).convert("RGB")
+    """Decode one JPEG/PNG into a normalised [1, 3, 224, 224] float32 batch.
+
+    Raises HttpError 415 for a content type other than an image one, 400 for an undecodable image.
+    """
+    if _media_type(content_type) not in IMAGE_TYPES:
+        raise HttpError(
+            UNSUPPORTED_MEDIA_TYPE,
+            f"unsupported content type {content_type!r}; "
+            "send application/x-image, image/jpeg or image/png",
+        )
+    try:
+        image = Image.open(io.BytesIO(request_body)).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise HttpError(BAD_REQUEST, f"cannot decode the image: {error}") from None
     batch: torch.Tensor = _PREPROCESS(image).unsqueeze(0)
     return batch
 
@@ -57,10 +97,26 @@ def predict_fn(input_data: torch.Tensor, model: Any) -> torch.Tensor:
     return logits.cpu()
 
 
-def output_fn(prediction: torch.Tensor, accept: str = "application/json") -> str:
-    """Top-5 class indices and softmax probabilities as JSON (written for Python 3.6+)."""
+def _answers_json(accept: str) -> bool:
+    """Whether an Accept header (a list, possibly with parameters) allows application/json."""
+    for part in (accept or "").split(","):
+        if _media_type(part) in ("", "*/*", "application/*", JSON):
+            return True
+    return False
+
+
+def output_fn(
+    prediction: torch.Tensor, accept: str = JSON
+) -> "tuple[str, str]":  # quoted: containers run Python 3.6+
+    """(top-5 JSON, its content type); HttpError 406 when `accept` does not allow JSON.
+
+    Returning the content type with the body is how the toolkit labels the answer with what
+    was actually produced rather than with whatever the client asked for.
+    """
+    if not _answers_json(accept):
+        raise HttpError(NOT_ACCEPTABLE, f"cannot answer {accept!r}; this model answers {JSON}")
     logits = torch.as_tensor(prediction).detach().cpu().float().reshape(1, -1)
     top = torch.topk(torch.softmax(logits, dim=1)[0], TOP_K)
     values, indices = top.values.tolist(), top.indices.tolist()
     answer = [{"index": int(indices[k]), "probability": float(values[k])} for k in range(TOP_K)]
-    return json.dumps({"top5": answer})
+    return json.dumps({"top5": answer}), JSON

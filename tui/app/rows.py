@@ -49,6 +49,8 @@ class RowFacts:
             return self.activity
         if self.status is None:
             return "…"
+        if self.status.state is State.UNKNOWN and self.status.reason:
+            return f"unknown ({self.status.reason.split(':')[0]})"  # unknown (AWS unreachable)
         return self.status.state.value
 
     @property

@@ -152,6 +152,8 @@ def list_owned(post: Post, engine: EnginePort, purpose: str = "quit") -> None:
         deployments = engine.owned()
     except Exception as exc:  # noqa: BLE001
         post(m.ActionFailed("", "list deployments", one_line(exc)))
+        if purpose == "start":  # unknown is not "nothing is still up"
+            return
         deployments = []
     prices: dict[str, Price | None] = {}
     configs = {c.key: c for c in engine.configurations()}

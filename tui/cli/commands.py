@@ -16,7 +16,7 @@ from rnbench.core.assembly import build_engine_from
 from rnbench.core.backend import State
 from rnbench.core.configs import Configuration
 from rnbench.core.engine import Engine, TestRun
-from rnbench.core.errors import UsageError
+from rnbench.core.errors import ControlPlaneError, UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.leftovers import accrued
 from rnbench.core.loadgen.types import LoadSpec
@@ -260,6 +260,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
         return 0
     config = engine.configuration(args.config)
     status = engine.status(config)
+    if status.state is State.UNKNOWN:  # AWS could not be asked: never "not deployed"
+        raise ControlPlaneError(f"{config.key}: {status.reason}")
     if status.deployment is None:
         print(f"{config.key} is not deployed")
         return 0
