@@ -19,7 +19,7 @@ from rnbench.core.configs import get_configuration
 from rnbench.core.errors import ControlPlaneError
 from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings
 from rnbench.core.sagemaker.clients import MAX_ATTEMPTS, control_config
-from rnbench.tui.rows import RowFacts
+from rnbench.tui.app.rows import RowFacts
 
 ANSWER_WITHIN_S = 15.0
 """The issue's bound for `configs`, `leftovers` and the TUI start, whatever AWS does."""
@@ -157,8 +157,8 @@ def test_tui_start_does_not_call_unknown_nothing() -> None:
     """At start a failed listing is reported, and not followed by "nothing is still up"."""
     from textual.message import Message
 
-    from rnbench.tui import messages as m
-    from rnbench.tui import workers
+    from rnbench.tui.app import messages as m
+    from rnbench.tui.app import workers
 
     class Unreachable:
         def owned(self) -> list[object]:
