@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rnbench.core.errors import RnbenchError, UsageError
+from rnbench.core.signals import interrupt_on_termination
 
 EXAMPLES = """\
 examples:
@@ -205,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler: Callable[[argparse.Namespace], int] = getattr(cli_commands, f"cmd_{args.command}")
     try:
-        return handler(args)
+        with interrupt_on_termination():  # SIGTERM/SIGHUP clean up as Ctrl-C does
+            return handler(args)
     except UsageError as exc:
         print(f"rnbench: error: {exc}", file=sys.stderr)
         return 2
