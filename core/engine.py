@@ -7,6 +7,7 @@ load generator works in its own processes, a follower thread stores every window
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -347,7 +348,8 @@ class Engine:
                     on_snapshot(run.snapshot())
         except KeyboardInterrupt:
             run.cancel()
-            run.wait(60)
+            with contextlib.suppress(RnbenchError):  # the interrupt, not the cut run, is news
+                run.wait(60)
             raise
         return run.wait()
 
