@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rnbench.core.local import orphan_watch
+from rnbench.core.local import orphan_watch, processes
 from rnbench.core.local.processes import SERVER_MODULE
 from rnbench.core.signals import interrupt_on_termination
 
@@ -232,3 +232,10 @@ def test_a_server_whose_record_is_gone_stops_itself(tmp_path: Path, change: str)
         server.wait()
         if server.stderr is not None:
             server.stderr.close()
+
+
+def test_listing_records_leaves_ready_files_alone() -> None:
+    ready = processes.records_dir() / "local-cpu-0123456789ab.ready.json"
+    ready.write_text(json.dumps({"host": "127.0.0.1", "port": 1, "pid": 1}))
+    assert processes.all_records() == []
+    assert ready.exists()  # a starting record is completed from it later

@@ -80,6 +80,8 @@ def forget(config_key: str) -> None:
 def all_records() -> list[ServerRecord]:
     found = []
     for path in sorted(records_dir().glob("*.json")):
+        if "." in path.stem:  # a server's `<key>-<token>.ready.json`, not a record
+            continue
         record = load(path.stem)
         if record is not None:
             found.append(record)
