@@ -239,3 +239,33 @@ def test_listing_records_leaves_ready_files_alone() -> None:
     ready.write_text(json.dumps({"host": "127.0.0.1", "port": 1, "pid": 1}))
     assert processes.all_records() == []
     assert ready.exists()  # a starting record is completed from it later
+
+
+@pytest.mark.timeout(600)
+def test_a_server_that_became_ready_after_its_deployer_was_killed_is_in_service(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    env = {**os.environ, "RNBENCH_HOME": str(home)}
+    env.pop("RNBENCH_WEIGHTS", None)
+    cli = subprocess.Popen([RNBENCH, "deploy", CONFIG], env=env, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(cli, "the server to start", lambda: server_processes(home))
+        cli.kill()
+        cli.wait()
+        ready_files = home / "state" / "local"
+        deadline = time.monotonic() + PHASE_TIMEOUT_S
+        while not list(ready_files.glob("*.ready.json")):
+            assert time.monotonic() < deadline and server_processes(home)
+            time.sleep(0.2)
+        listed = rnbench(env, "leftovers").stdout
+        assert f"{CONFIG}  pid " in listed and "127.0.0.1:" in listed, listed
+        again = rnbench(env, "deploy", CONFIG)
+        assert again.returncode == 0, again.stderr
+        assert "already in service" in again.stderr
+        assert len(server_processes(home)) == 1
+        assert rnbench(env, "teardown", "--all", "--yes").returncode == 0
+        assert settled_count(home) == 0
+    finally:
+        for process in server_processes(home):
+            process.kill()
