@@ -269,3 +269,25 @@ def test_a_server_that_became_ready_after_its_deployer_was_killed_is_in_service(
     finally:
         for process in server_processes(home):
             process.kill()
+
+
+@pytest.mark.timeout(600)
+def test_a_starting_server_is_deploying_and_can_be_torn_down_by_name(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {**os.environ, "RNBENCH_HOME": str(home)}
+    cli = subprocess.Popen([RNBENCH, "deploy", CONFIG], env=env, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(cli, "the server to start", lambda: server_processes(home))
+        cli.kill()
+        cli.wait()
+        configs = rnbench(env, "configs").stdout
+        tested = rnbench(env, "test", CONFIG, "--duration", "1")
+        if not list((home / "state" / "local").glob("*.ready.json")):  # still loading
+            assert "deploying: server pid" in configs, configs
+            assert tested.returncode == 1 and "not in service (deploying)" in tested.stderr
+        gone = rnbench(env, "teardown", CONFIG, "--yes")
+        assert gone.returncode == 0 and f"{CONFIG} torn down" in gone.stdout, gone
+        assert settled_count(home) == 0
+    finally:
+        for process in server_processes(home):
+            process.kill()

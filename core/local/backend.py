@@ -84,7 +84,7 @@ class LocalBackend:
     def deploy(self, config: Configuration, progress: Progress = no_progress) -> Deployment:
         self._check(config)
         existing = self.describe(config)
-        if existing.deployment is not None:
+        if existing.state is State.IN_SERVICE and existing.deployment is not None:
             progress(f"{config.key} is already in service")
             return existing.deployment
         starting = processes.load(config.key)
@@ -219,14 +219,15 @@ class LocalBackend:
             _forget_if_names(record)
             return Status(config.key, State.NOT_DEPLOYED, "the server process had exited")
         record = _promoted(record)
-        if record.state == STARTING:
-            return Status(config.key, State.DEPLOYING, f"server pid {record.pid} is loading")
+        if record.state == STARTING:  # a deployment, as a SageMaker endpoint being created is
+            reason = f"server pid {record.pid} is loading the model"
+            return Status(config.key, State.DEPLOYING, reason, deployment=_deployment(record))
         return Status(config.key, State.IN_SERVICE, deployment=_deployment(record))
 
     def invoke(self, config: Configuration, body: bytes) -> Reply:
         status = self.describe(config)
-        if status.deployment is None:
-            raise NotDeployedError(f"{config.key} is not deployed")
+        if status.state is not State.IN_SERVICE or status.deployment is None:
+            raise NotDeployedError(f"{config.key} is not in service ({status.state.value})")
         invoker = status.deployment.target.open(timeout_s=60.0)
         try:
             return invoker.invoke(body)
