@@ -29,8 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from rnbench.core.errors import RnbenchError
-from rnbench.core.local import orphan_watch
-from rnbench.inference import http_limits
+from rnbench.inference import http_limits, orphan_watch
 from rnbench.inference.contract import (
     EXTRA_CONTENT_TYPES,
     IMAGE_CONTENT_TYPES,

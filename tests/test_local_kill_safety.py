@@ -25,9 +25,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rnbench.core.local import orphan_watch, processes
+from rnbench.core.local import processes
 from rnbench.core.local.processes import SERVER_MODULE
 from rnbench.core.signals import interrupt_on_termination
+from rnbench.inference import orphan_watch
 
 RNBENCH = str(Path(sys.executable).parent / "rnbench")
 CONFIG = "local-cpu"

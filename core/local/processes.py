@@ -5,7 +5,7 @@ still rnbench's (the command line must name the inference server and this record
 so a recycled pid is never signalled), and can stop them. A record is written as soon as the
 server process exists (state `starting`, while it loads the model) and completed once it is
 ready, so a deployer killed at any moment leaves a server that can still be found; the server
-itself watches its record (`orphan_watch`) and stops when the record is gone.
+itself watches its record (`rnbench.inference.orphan_watch`) and stops once it is gone.
 """
 
 from __future__ import annotations

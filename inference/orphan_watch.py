@@ -1,5 +1,7 @@
 """Run inside a local server: end it once rnbench's record of it is gone.
 
+A leaf like the rest of `inference`: it reads the record as plain JSON (only its `pid`).
+
 rnbench finds its servers only through their records (`processes`). A server whose record was
 never written (its deployer was killed between starting it and writing the record), was removed,
 or now names another process (a newer deploy of the same configuration) can never be found or
