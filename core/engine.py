@@ -7,6 +7,7 @@ they arrive, and front ends sample `snapshot()` at their own pace.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from rnbench.core.configs import Configuration, all_configurations, get_configur
 from rnbench.core.errors import (
     BackendUnavailable,
     NotDeployedError,
+    RnbenchError,
     speaks_engine_errors,
 )
 from rnbench.core.loadgen.types import LoadSpec
@@ -128,7 +130,8 @@ class Engine:
                     on_snapshot(run.snapshot())
         except KeyboardInterrupt:
             run.cancel()
-            run.wait(60)
+            with contextlib.suppress(RnbenchError):  # the interrupt, not the cut run, is news
+                run.wait(60)
             raise
         return run.wait()
 

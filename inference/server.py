@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from rnbench.inference import http_limits, orphan_watch
 from rnbench.inference.contract import (
     EXTRA_CONTENT_TYPES,
     IMAGE_CONTENT_TYPES,
@@ -150,6 +151,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--weights", default=None, help="ResNet-50 state-dict file (.pth)")
     parser.add_argument("--ready-file", type=Path, default=None, help="JSON written when ready")
+    parser.add_argument(
+        "--record", type=Path, default=None, help="rnbench's record of it: stop once it is gone"
+    )
+    http_limits.add_arguments(parser)
     return parser
 
 
@@ -157,6 +162,8 @@ def serve(args: argparse.Namespace) -> int:
     """Load the model, serve until SIGTERM/SIGINT; returns the exit code."""
     import uvicorn
 
+    if args.record is not None:
+        orphan_watch.watch(args.record)
     service = InferenceService(args.runtime, args.device, args.weights)
     try:
         service.start()
@@ -171,7 +178,11 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
-        build_app(service), log_level="warning", access_log=False, lifespan="off"
+        http_limits.DisconnectGuard(build_app(service)),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        **http_limits.uvicorn_options(http_limits.from_arguments(args)),
     )
     ready_file: Path | None = args.ready_file
 

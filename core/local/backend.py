@@ -3,6 +3,11 @@
 Deploying starts `python -m rnbench.inference.server` in its own session (it outlives the caller,
 and is found again through its record), waits for its ready file and `/ping`. The server loads
 ResNet-50 and, for the compiled runtime, builds or reuses the ONNX export in the user cache.
+
+The record is written the moment the process exists (state `starting`), before the model loads:
+a deployer killed while waiting leaves a server that `owned()` and `teardown` still find, and a
+later deploy waits for that server instead of starting a second one. A deployer that is
+interrupted (Ctrl-C, or SIGTERM turned into KeyboardInterrupt) stops the server it started.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from rnbench.core.backend import (
@@ -27,7 +34,7 @@ from rnbench.core.backend import (
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
 from rnbench.core.local import processes
-from rnbench.core.local.processes import ServerRecord
+from rnbench.core.local.processes import READY, STARTING, ServerRecord
 from rnbench.core.paths import cache_dir
 from rnbench.core.targets import HttpTarget, Reply
 from rnbench.inference.cache import CACHE_DIR_ENV
@@ -88,9 +95,16 @@ class LocalBackend:
     def deploy(self, config: Configuration, progress: Progress = no_progress) -> Deployment:
         self._check(config)
         existing = self.describe(config)
-        if existing.deployment is not None:
+        if existing.state is State.IN_SERVICE and existing.deployment is not None:
             progress(f"{config.key} is already in service")
             return existing.deployment
+        starting = processes.load(config.key)
+        if starting is not None and starting.state == STARTING:  # alive: describe checked
+            progress(f"{config.key}: server pid {starting.pid} is already starting; waiting for it")
+            ready = self._wait_until_ready(
+                config, starting, lambda: processes.is_alive(starting), progress
+            )
+            return self._in_service(config, ready, progress)
         token = uuid.uuid4().hex[:12]
         run_dir = processes.records_dir()
         ready_file = run_dir / f"{config.key}-{token}.ready.json"
@@ -109,6 +123,8 @@ class LocalBackend:
             "0",
             "--ready-file",
             str(ready_file),
+            "--record",
+            str(processes.record_path(config.key)),
         ]
         if self._weights is not None:
             command += ["--weights", str(self._weights)]
@@ -122,32 +138,42 @@ class LocalBackend:
                 start_new_session=True,
                 env=_server_env(),
             )
+        record = ServerRecord(
+            config_key=config.key,
+            pid=process.pid,
+            host=HOST,
+            port=0,
+            ready_file=str(ready_file),
+            log_file=str(log_file),
+            created_at=time.time(),
+            info={},
+            state=STARTING,
+        )
         try:
-            self._wait_until_ready(config, process, ready_file, log_file, progress)
+            processes.save(record)  # before the model loads: findable whatever happens next
+            record = self._wait_until_ready(
+                config, record, lambda: process.poll() is None, progress
+            )
         except BaseException:  # a failed start or an interrupted caller leaves no server behind
             if process.poll() is None:
                 process.kill()
             process.wait(timeout=10)
+            _forget_if_names(record)
             ready_file.unlink(missing_ok=True)
             raise
-        info = json.loads(ready_file.read_text())
-        record = ServerRecord(
-            config_key=config.key,
-            pid=process.pid,
-            host=str(info.get("host", HOST)),
-            port=int(info["port"]),
-            ready_file=str(ready_file),
-            log_file=str(log_file),
-            created_at=time.time(),
-            info=_details(info),
-        )
-        processes.save(record)
         _STARTED[process.pid] = process
+        return self._in_service(config, record, progress)
+
+    def _in_service(
+        self, config: Configuration, record: ServerRecord, progress: Progress
+    ) -> Deployment:
+        """Check a ready server answers /ping; stop it and raise DeployError if it does not."""
         if not _ping(record.host, record.port):
             processes.stop(record)
-            process.wait(timeout=10)
-            _STARTED.pop(process.pid, None)
-            processes.forget(config.key)
+            started_here = _STARTED.pop(record.pid, None)
+            if started_here is not None:
+                started_here.wait(timeout=10)
+            _forget_if_names(record)
             raise DeployError(f"{config.key}: the server started but does not answer {PING_PATH}")
         progress(
             f"{config.key} is in service on {record.host}:{record.port} "
@@ -158,31 +184,40 @@ class LocalBackend:
     def _wait_until_ready(
         self,
         config: Configuration,
-        process: subprocess.Popen[bytes],
-        ready_file: Path,
-        log_file: Path,
+        record: ServerRecord,
+        running: Callable[[], bool],
         progress: Progress,
-    ) -> None:
-        """Wait for the server's ready file, reporting progress every 2 s.
+    ) -> ServerRecord:
+        """Wait for the server's ready file, reporting progress every 2 s; returns its record,
+        completed from the ready file and saved.
 
         Raises:
             DeployError: the server exited, or did not start in time.
         """
+        ready_file = Path(record.ready_file)
         started = last_report = time.monotonic()
         while not ready_file.exists():
-            if process.poll() is not None:
-                reason = _last_line(log_file.read_text(errors="replace")) or "no output"
+            if not running():
+                log = Path(record.log_file)
+                text = log.read_text(errors="replace") if log.exists() else ""
+                _forget_if_names(record)
+                reason = _last_line(text) or "no output"
                 raise DeployError(f"{config.key}: the server exited while starting: {reason}")
             now = time.monotonic()
             if now - started > self._start_timeout_s:
                 raise DeployError(
                     f"{config.key}: the server did not start within "
-                    f"{self._start_timeout_s:.0f} s (log: {log_file})"
+                    f"{self._start_timeout_s:.0f} s (log: {record.log_file})"
                 )
             if now - last_report >= 2.0:
                 last_report = now
                 progress(f"{config.key}: loading the model ({now - started:.0f} s)")
             time.sleep(0.1)
+        ready = _completed(record)
+        if ready is None:
+            raise DeployError(f"{config.key}: unreadable ready file {record.ready_file}")
+        processes.save(ready)
+        return ready
 
     def describe(self, config: Configuration) -> Status:
         reason = self.unavailable_reason(config)
@@ -192,14 +227,18 @@ class LocalBackend:
         if record is None:
             return Status(config.key, State.NOT_DEPLOYED)
         if not processes.is_alive(record):
-            processes.forget(config.key)
+            _forget_if_names(record)
             return Status(config.key, State.NOT_DEPLOYED, "the server process had exited")
+        record = _promoted(record)
+        if record.state == STARTING:  # a deployment, as a SageMaker endpoint being created is
+            reason = f"server pid {record.pid} is loading the model"
+            return Status(config.key, State.DEPLOYING, reason, deployment=_deployment(record))
         return Status(config.key, State.IN_SERVICE, deployment=_deployment(record))
 
     def invoke(self, config: Configuration, body: bytes) -> Reply:
         status = self.describe(config)
-        if status.deployment is None:
-            raise NotDeployedError(f"{config.key} is not deployed")
+        if status.state is not State.IN_SERVICE or status.deployment is None:
+            raise NotDeployedError(f"{config.key} is not in service ({status.state.value})")
         invoker = status.deployment.target.open(timeout_s=60.0)
         try:
             return invoker.invoke(body)
@@ -215,7 +254,7 @@ class LocalBackend:
         started_here = _STARTED.pop(record.pid, None)
         if started_here is not None:
             started_here.wait(timeout=10)
-        processes.forget(config.key)
+        _forget_if_names(record)
         Path(record.ready_file).unlink(missing_ok=True)
         if stopped:
             progress(f"{config.key} torn down")
@@ -225,9 +264,9 @@ class LocalBackend:
         alive = []
         for record in processes.all_records():
             if processes.is_alive(record):
-                alive.append(_deployment(record))
+                alive.append(_deployment(_promoted(record)))
             else:
-                processes.forget(record.config_key)
+                _forget_if_names(record)
         return alive
 
     def server_latency(
@@ -242,11 +281,46 @@ def _server_env() -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1", CACHE_DIR_ENV: str(cache_dir())}
 
 
+def _forget_if_names(record: ServerRecord) -> None:
+    """Remove the configuration's record if it is still this server's (not a newer one's)."""
+    current = processes.load(record.config_key)
+    if current is not None and current.pid == record.pid:
+        processes.forget(record.config_key)
+
+
+def _completed(record: ServerRecord) -> ServerRecord | None:
+    """A starting record completed from the server's ready file; None if that is unreadable."""
+    try:
+        info = json.loads(Path(record.ready_file).read_text())
+        return replace(
+            record,
+            host=str(info.get("host", HOST)),
+            port=int(info["port"]),
+            info=_details(info),
+            state=READY,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _promoted(record: ServerRecord) -> ServerRecord:
+    """A starting record whose server has since become ready (its deployer may be gone),
+    completed and saved; otherwise the record unchanged."""
+    if record.state != STARTING or not Path(record.ready_file).exists():
+        return record
+    ready = _completed(record)
+    if ready is None:
+        return record
+    processes.save(ready)
+    return ready
+
+
 def _deployment(record: ServerRecord) -> Deployment:
+    where = f"{record.host}:{record.port}" if record.state == READY else "(starting)"
     return Deployment(
         config_key=record.config_key,
         backend="local",
-        resource_id=f"pid {record.pid} on {record.host}:{record.port}",
+        resource_id=f"pid {record.pid} on {where}",
         target=HttpTarget(record.host, record.port),
         created_at=record.created_at,
         instance_type="local",

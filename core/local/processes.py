@@ -2,7 +2,10 @@
 
 A crashed CLI or TUI leaves its servers running; the next one finds them here, checks they are
 still rnbench's (the command line must name the inference server and this record's ready file,
-so a recycled pid is never signalled), and can stop them.
+so a recycled pid is never signalled), and can stop them. A record is written as soon as the
+server process exists (state `starting`, while it loads the model) and completed once it is
+ready, so a deployer killed at any moment leaves a server that can still be found; the server
+itself watches its record (`rnbench.inference.orphan_watch`) and stops once it is gone.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import psutil
 from rnbench.core.paths import state_dir
 
 SERVER_MODULE = "rnbench.inference.server"
+STARTING = "starting"
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ class ServerRecord:
     created_at: float
     info: dict[str, str]
     """What the server reported when ready: runtime, device, weights, torch_version, ..."""
+    state: str = READY
+    """`starting` from the moment the process exists (port still 0), `ready` once it serves."""
 
 
 def records_dir() -> Path:
@@ -73,6 +80,8 @@ def forget(config_key: str) -> None:
 def all_records() -> list[ServerRecord]:
     found = []
     for path in sorted(records_dir().glob("*.json")):
+        if "." in path.stem:  # a server's `<key>-<token>.ready.json`, not a record
+            continue
         record = load(path.stem)
         if record is not None:
             found.append(record)

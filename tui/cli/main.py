@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
+from rnbench.core.signals import interrupt_on_termination
 from rnbench.core.test_settings import parse_concurrency, parse_rates
 
 EXAMPLES = """\
@@ -202,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
     try:
-        return speaks_engine_errors(handler)(args)
+        with interrupt_on_termination():  # SIGTERM/SIGHUP clean up as Ctrl-C does
+            return speaks_engine_errors(handler)(args)
     except UsageError as exc:
         print(f"rnbench: error: {exc}", file=sys.stderr)
         return 2
