@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rnbench.core.errors import speaks_engine_errors
 from rnbench.results.cost import usd_accrued
 
 
@@ -23,6 +24,7 @@ class Accrued:
     """Cost so far (price x age); None when the price is unknown."""
 
 
+@speaks_engine_errors
 def accrued(created_at: float, usd_per_hour: float | None, now: float) -> Accrued:
     """The age and cost so far of a deployment created at `created_at` (epoch seconds).
 
