@@ -37,8 +37,11 @@ def build_engine(
     aws: AwsOptions | None = None,
     weights: Path | None = None,
     store_path: Path | None = None,
+    max_batch: int | None = None,
+    max_delay_ms: float | None = None,
 ) -> Engine:
-    """The engine with both backends.
+    """The engine with both backends (`max_batch`, `max_delay_ms`: local servers' dynamic
+    batching; None keeps the server's defaults).
 
     Raises:
         UsageError: the results store or a price override file cannot be read.
@@ -49,7 +52,9 @@ def build_engine(
         profile=aws.profile, region=aws.region, role=aws.role, bucket=aws.bucket
     )
     backends: dict[str, Backend] = {
-        "local": LocalBackend(cuda=cuda, weights=weights),
+        "local": LocalBackend(
+            cuda=cuda, weights=weights, max_batch=max_batch, max_delay_ms=max_delay_ms
+        ),
         "sagemaker": SageMakerBackend(settings),
     }
     prices = PriceBook.load(live=_live_when_usable(settings))

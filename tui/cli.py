@@ -81,6 +81,22 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--bucket", help="S3 bucket for model artifacts (or RNBENCH_BUCKET)")
 
 
+def _add_batching(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("local server dynamic batching")
+    group.add_argument(
+        "--max-batch",
+        type=lambda text: _positive_int_list(text)[0] if "," not in text else _bad_single(text),
+        metavar="N",
+        help="most requests the server runs together (1: no batching; default: the server's)",
+    )
+    group.add_argument(
+        "--max-delay-ms",
+        type=_non_negative_float,
+        metavar="MS",
+        help="how long a request may wait for others to join its batch (default: the server's)",
+    )
+
+
 def _add_load(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("load")
     group.add_argument(
@@ -145,10 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws(p)
 
     p = sub.add_parser("serve", help="run the local inference server in the foreground")
-    p.add_argument("--runtime", choices=("eager", "compiled"), default="eager")
+    p.add_argument("--runtime", choices=("eager", "compiled", "bf16", "int8"), default="eager")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080, as SageMaker)")
+    _add_batching(p)
 
     for name, text in (
         ("compile", "compile a configuration (Neo job on SageMaker, ONNX export locally)"),
@@ -156,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("config", metavar="CONFIG")
+        if name == "deploy":
+            _add_batching(p)
         _add_aws(p)
 
     p = sub.add_parser("test", help="load-test a deployed configuration")
@@ -167,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", metavar="CONFIG")
     p.add_argument("--keep", action="store_true", help="keep what it deployed running")
     _add_load(p)
+    _add_batching(p)
     _add_aws(p)
 
     p = sub.add_parser("teardown", help="delete what rnbench deployed")

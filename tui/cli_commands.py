@@ -32,7 +32,12 @@ def _engine(args: argparse.Namespace) -> Engine:
         role=getattr(args, "role", None),
         bucket=getattr(args, "bucket", None),
     )
-    return build_engine(aws, weights=args.weights)
+    return build_engine(
+        aws,
+        weights=args.weights,
+        max_batch=getattr(args, "max_batch", None),
+        max_delay_ms=getattr(args, "max_delay_ms", None),
+    )
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
@@ -107,6 +112,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     command += ["--device", args.device, "--host", args.host, "--port", str(args.port)]
     if args.weights is not None:
         command += ["--weights", str(args.weights)]
+    if args.max_batch is not None:
+        command += ["--max-batch", str(args.max_batch)]
+    if args.max_delay_ms is not None:
+        command += ["--max-delay-ms", repr(args.max_delay_ms)]
     os.execv(sys.executable, command)
     return 0  # not reached
 
