@@ -325,6 +325,8 @@ def test_dynamic_batching_answers_each_request_with_its_own_result(
             together = list(pool.map(send, ["doggo", "coffee"]))
     finally:
         assert stop(batching.process) == 0
+        if batching.process.stderr:
+            batching.process.stderr.close()
     assert alone["doggo"] != alone["coffee"]  # two different answers to tell apart
     for name, headers, answer in together:
         assert headers[BATCH_SIZE_HEADER] == "2"
