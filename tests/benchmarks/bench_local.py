@@ -88,9 +88,7 @@ def measure(
 ) -> Figures:
     config = get_configuration(CONFIG_KEYS[runtime])
     backend = LocalBackend(max_batch=max_batch, max_delay_ms=delay_ms)
-    say = lambda m: print(f"  {m}", file=sys.stderr)  # noqa: E731
-    backend.compile(config, say)
-    deployment = backend.deploy(config, say)
+    deployment = backend.deploy(config, _say)
     local: list[float] = []
     http: list[LoadSummary] = []
     try:
@@ -128,6 +126,10 @@ def measure(
     )
 
 
+def _say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr)
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"RNBENCH_BENCH_{name}", default)
 
@@ -159,6 +161,7 @@ def main() -> int:
         if reason is not None:
             unavailable[runtime] = reason
             continue
+        LocalBackend().compile(get_configuration(CONFIG_KEYS[runtime]), _say)
         for max_batch in (1, args.max_batch):
             rows.append(
                 measure(
