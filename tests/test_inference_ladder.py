@@ -180,3 +180,15 @@ def test_batcher_without_batching_runs_one_at_a_time_and_passes_errors_on() -> N
     assert calls == [1] * 5
     with pytest.raises(ValueError):
         Batcher(forward, max_batch=0, max_delay_ms=1.0)
+
+
+def test_compile_bf16_on_a_cpu_without_it_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rnbench.inference import compile as compile_step
+
+    if bf16_unavailable_reason() is None:
+        pytest.skip("this CPU has bf16")
+    assert compile_step.main(["--runtime", "bf16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("compile: error: bf16: needs a CPU with BF16")
