@@ -40,8 +40,11 @@ def build_engine(
     aws: AwsOptions | None = None,
     weights: Path | None = None,
     store_path: Path | None = None,
+    max_batch: int | None = None,
+    max_delay_ms: float | None = None,
 ) -> Engine:
-    """The engine with both backends.
+    """The engine with both backends (`max_batch`, `max_delay_ms`: local servers' dynamic
+    batching; None keeps the server's defaults).
 
     Raises:
         UsageError: the results store or a price override file cannot be read.
@@ -52,7 +55,9 @@ def build_engine(
         profile=aws.profile, region=aws.region, role=aws.role, bucket=aws.bucket
     )
     backends: dict[str, Backend] = {
-        "local": LocalBackend(cuda=cuda, weights=weights),
+        "local": LocalBackend(
+            cuda=cuda, weights=weights, max_batch=max_batch, max_delay_ms=max_delay_ms
+        ),
         "sagemaker": SageMakerBackend(settings),
     }
     with leaf_errors_mapped():
@@ -83,13 +88,20 @@ def aws_options(values: Mapping[str, object]) -> AwsOptions:
 
 def build_engine_from(values: Mapping[str, object]) -> Engine:
     """The engine for a front end's parsed options: `profile`, `region`, `role`, `bucket` and
-    `weights` (a path), each optional. The CLI and the TUI both build theirs here.
+    `weights` (a path), `max_batch` and `max_delay_ms` (local servers' dynamic batching), each
+    optional. The CLI and the TUI both build theirs here.
 
     Raises:
         UsageError: the results store or a price override file cannot be read.
     """
     weights = values.get("weights")
-    return build_engine(aws_options(values), weights=Path(str(weights)) if weights else None)
+    max_batch, max_delay_ms = values.get("max_batch"), values.get("max_delay_ms")
+    return build_engine(
+        aws_options(values),
+        weights=Path(str(weights)) if weights else None,
+        max_batch=int(str(max_batch)) if max_batch is not None else None,
+        max_delay_ms=float(str(max_delay_ms)) if max_delay_ms is not None else None,
+    )
 
 
 def _text(value: object) -> str | None:

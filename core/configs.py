@@ -12,7 +12,7 @@ from typing import Literal
 from rnbench.core.errors import UsageError
 
 BackendName = Literal["local", "sagemaker"]
-Runtime = Literal["eager", "compiled"]
+Runtime = Literal["eager", "compiled", "bf16", "int8"]
 Accelerator = Literal["cpu", "gpu", "inferentia"]
 
 
@@ -31,7 +31,8 @@ class Configuration:
     accelerator: Accelerator
     """What runs the model."""
     runtime: Runtime
-    """`eager` (plain PyTorch) or `compiled` (Neo on SageMaker, ONNX Runtime locally)."""
+    """`eager` (plain PyTorch), `compiled` (Neo on SageMaker, ONNX Runtime locally), and locally
+    `bf16` (OpenVINO at bf16 precision) or `int8` (statically quantized)."""
     neo_target: str | None = None
     """SageMaker Neo target device (`ml_c5`), for compiled SageMaker configurations."""
     study_label: str | None = None
@@ -39,7 +40,8 @@ class Configuration:
 
     @property
     def compiled(self) -> bool:
-        return self.runtime == "compiled"
+        """Whether a compile step builds something before deploy (any runtime but eager)."""
+        return self.runtime != "eager"
 
     @property
     def device(self) -> str:
@@ -73,6 +75,8 @@ STUDY_CONFIGURATIONS: tuple[Configuration, ...] = (
 LOCAL_CPU_CONFIGURATIONS: tuple[Configuration, ...] = (
     Configuration("local-cpu", "local CPU", "local", "local", "cpu", "eager"),
     Configuration("local-cpu-compiled", "local CPU compiled", "local", "local", "cpu", "compiled"),
+    Configuration("local-cpu-bf16", "local CPU bf16", "local", "local", "cpu", "bf16"),
+    Configuration("local-cpu-int8", "local CPU int8", "local", "local", "cpu", "int8"),
 )
 
 LOCAL_GPU_CONFIGURATIONS: tuple[Configuration, ...] = (

@@ -89,7 +89,21 @@ def build_record(
         neo_target=config.neo_target or "",
         max_prob_deviation=float(deviation) if deviation else None,
         sweep_id=plan.sweep_id,
+        mean_batch_size=summary.mean_batch_size if summary else None,
+        max_batch=int(details["max_batch"]) if details.get("max_batch") else None,
+        top1_agreement=_float(details.get("top1_agreement")),
+        top5_agreement=_float(details.get("top5_agreement")),
+        max_logit_deviation=_float(details.get("max_logit_deviation")),
+        mean_logit_deviation=_float(details.get("mean_logit_deviation")),
     )
+
+
+def _float(text: str | None) -> float | None:
+    """A deployment detail as a number (None when absent or not a number)."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def with_server_latency(record: RunRecord, latency: ServerLatency | None) -> RunRecord:

@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass
 from typing import Protocol
 
-from rnbench.inference.contract import INVOCATIONS_PATH, SERVER_TIME_HEADER
+from rnbench.inference.contract import BATCH_SIZE_HEADER, INVOCATIONS_PATH, SERVER_TIME_HEADER
 
 # Error kinds. HTTP statuses are reported as `http_<status>`; SageMaker errors by botocore code.
 TIMEOUT = "timeout"
@@ -39,6 +39,8 @@ class Reply:
     body: bytes
     server_ms: float | None = None
     """The server's own processing time when it reports one (local server header)."""
+    batch_size: int | None = None
+    """How many requests the server ran together with this one, when it says (local server)."""
 
 
 class Invoker(Protocol):
@@ -105,6 +107,7 @@ class HttpInvoker:
             response = self._conn.getresponse()
             data = response.read()
             server_time = response.getheader(SERVER_TIME_HEADER)
+            batch_size = response.getheader(BATCH_SIZE_HEADER)
             if response.will_close:
                 self.close()
         except TimeoutError as exc:
@@ -119,7 +122,8 @@ class HttpInvoker:
             server_ms = float(server_time) if server_time is not None else None
         except ValueError:
             server_ms = None
-        return Reply(response.status, data, server_ms)
+        batch = int(batch_size) if batch_size is not None and batch_size.isdigit() else None
+        return Reply(response.status, data, server_ms, batch)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -1,7 +1,8 @@
 """In-process throughput of the runtimes: the ceiling the HTTP server is measured against.
 
-Counts whole requests as the server handles them (decode + preprocess + predict + top-5, batch 1)
-in one thread, without HTTP. `make bench` compares this with the same image served over HTTP.
+Counts whole requests as the server handles them (decode + preprocess + predict + top-5) in one
+thread, without HTTP: one at a time, or `batch` at a time (what dynamic batching can reach at
+best). `make bench` compares this with the same image served over HTTP.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
@@ -35,19 +38,27 @@ class Throughput:
         return self.images / self.seconds if self.seconds > 0 else 0.0
 
 
-def measure(runtime: Runtime, image_bytes: bytes, seconds: float) -> Throughput:
-    """Handle `image_bytes` repeatedly for about `seconds` (at least one image) after a warm-up.
+def _handle(runtime: Runtime, image_bytes: bytes, batch: int) -> None:
+    inputs = [preprocess(image_bytes) for _ in range(batch)]
+    probabilities = runtime.predict(inputs[0] if batch == 1 else np.concatenate(inputs))
+    for row in probabilities:
+        top_k(row)
+
+
+def measure(runtime: Runtime, image_bytes: bytes, seconds: float, batch: int = 1) -> Throughput:
+    """Handle `image_bytes` repeatedly for about `seconds` (at least one batch) after a warm-up,
+    `batch` images per forward pass.
 
     Raises BadImage when `image_bytes` is not an acceptable image.
     """
     for _ in range(WARMUP_CALLS):
-        top_k(runtime.predict(preprocess(image_bytes)))
+        _handle(runtime, image_bytes, batch)
     images = 0
     start = time.perf_counter()
     deadline = start + max(seconds, 0.0)
     while images == 0 or time.perf_counter() < deadline:
-        top_k(runtime.predict(preprocess(image_bytes)))
-        images += 1
+        _handle(runtime, image_bytes, batch)
+        images += batch
     return Throughput(runtime.name, images, time.perf_counter() - start)
 
 
@@ -57,14 +68,15 @@ def in_process_throughput(
     seconds: float,
     device: str = "cpu",
     weights_path: str | os.PathLike[str] | None = None,
+    batch: int = 1,
 ) -> float:
-    """Images per second of one runtime, in this process, batch 1.
+    """Images per second of one runtime, in this process, `batch` images per forward pass.
 
-    Raises InferenceUsageError (bad name, device or weights), DeviceUnavailable (no CUDA),
+    Raises InferenceUsageError (bad name, device or weights), DeviceUnavailable (no CUDA, no bf16),
     BadImage.
     """
     loaded = load_runtime(runtime_name, device, weights_path)
-    return measure(loaded.runtime, image_bytes, seconds).images_per_s
+    return measure(loaded.runtime, image_bytes, seconds, batch).images_per_s
 
 
 def compare(

@@ -1,8 +1,10 @@
-"""`python -m rnbench.inference.compile`: build the compiled runtime's ONNX export ahead of deploy.
+"""`python -m rnbench.inference.compile`: build a runtime's graph ahead of deploy.
 
 The local backend's `compile` step runs this in a child process (torch stays out of the caller),
-so that deploying `local-cpu-compiled` afterwards only loads the cached export. It prints one line
-saying where the export is; errors are one line on stderr with exit status 2.
+so that deploying afterwards only loads cached files: the ONNX export (`compiled`, `bf16`), and
+for `int8` the statically quantized graph, calibrated on real photographs. It prints one line per
+step (the caller shows them as progress), ending with the runtime's agreement with fp32 eager.
+Errors are one line on stderr with exit status 2.
 """
 
 from __future__ import annotations
@@ -14,28 +16,61 @@ import time
 from rnbench.inference.errors import InferenceError
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rnbench.inference.compile",
-        description="Export ResNet-50 to ONNX for the compiled runtime (cached).",
+        description="Build a runtime's graph (ONNX export, int8 quantization), cached.",
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--runtime", choices=("compiled", "bf16", "int8"), default="compiled")
     parser.add_argument("--weights", default=None, help="ResNet-50 state-dict file (.pth)")
-    parser.add_argument("--rebuild", action="store_true", help="export again even if cached")
+    parser.add_argument("--rebuild", action="store_true", help="build again even if cached")
     args = parser.parse_args(argv)
     try:
-        from rnbench.inference.runtimes import export_key, export_onnx
-        from rnbench.inference.weights import build_model
-
-        model, weights = build_model(args.weights)
-        started = time.perf_counter()
-        path = export_onnx(model, weights, rebuild=args.rebuild)
-        seconds = time.perf_counter() - started
+        build(args.runtime, args.device, args.weights, args.rebuild)
     except InferenceError as exc:
         print(f"compile: error: {exc}", file=sys.stderr)
         return 2
-    print(f"ONNX export {export_key(weights)} ({weights.kind} weights) at {path} ({seconds:.1f} s)")
     return 0
+
+
+def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) -> None:
+    """Export (and quantize), then load the runtime and measure its agreement; prints progress.
+
+    Raises InferenceUsageError, DeviceUnavailable.
+    """
+    from rnbench.inference.agreement import describe, measure_agreement
+    from rnbench.inference.natural_images import agreement_batches
+    from rnbench.inference.runtimes import export_key, export_onnx, load_runtime
+    from rnbench.inference.weights import build_model
+
+    if runtime == "bf16":
+        from rnbench.inference.errors import DeviceUnavailable
+        from rnbench.inference.openvino_runtime import bf16_unavailable_reason
+
+        reason = bf16_unavailable_reason()
+        if reason is not None:
+            raise DeviceUnavailable(f"bf16: {reason}")
+    model, weights = build_model(weights_path)
+    started = time.perf_counter()
+    path = export_onnx(model, weights, rebuild=rebuild)
+    seconds = time.perf_counter() - started
+    _say(f"ONNX export {export_key(weights)} ({weights.kind} weights) at {path} ({seconds:.1f} s)")
+    if runtime == "int8":
+        from rnbench.inference.quantize import quantize_int8
+
+        started = time.perf_counter()
+        path = quantize_int8(model, weights, rebuild=rebuild, progress=_say)
+        _say(f"int8 graph at {path} ({time.perf_counter() - started:.1f} s)")
+    loaded = load_runtime(runtime, device, weights_path)
+    agreement = measure_agreement(
+        loaded.runtime, loaded.reference, agreement_batches(), weights.kind
+    )
+    _say(f"{runtime} {describe(agreement)}")
 
 
 if __name__ == "__main__":

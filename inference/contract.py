@@ -24,3 +24,10 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 """Larger request bodies are refused with 413."""
 MAX_IMAGE_PIXELS = 40_000_000
 """Larger decoded images are refused with 400 (decompression bombs)."""
+BATCH_SIZE_HEADER = "X-Rnbench-Batch-Size"
+"""Response header: how many requests ran together in this request's forward pass."""
+
+DEFAULT_MAX_BATCH = 8
+"""Server-side dynamic batching: the most requests run together (1 turns batching off)."""
+DEFAULT_MAX_DELAY_MS = 2.0
+"""Server-side dynamic batching: how long a request may wait for others to join its batch."""

@@ -1,8 +1,10 @@
-"""The runtimes that execute ResNet-50: `eager` (PyTorch fp32) and `compiled` (ONNX Runtime fp32).
+"""The runtimes that execute ResNet-50, from plain PyTorch up the local optimization ladder.
 
-Both take the same preprocessed batch and return softmax probabilities, so the server, the
-benchmark and the agreement check treat them alike. The compiled runtime runs an ONNX export of
-the very same model, cached on disk under a key that changes with the weights and the exporter.
+`eager` (PyTorch fp32), `compiled` (ONNX Runtime fp32), `bf16` (OpenVINO with bf16 inference
+precision, only on a CPU that has BF16) and `int8` (a statically quantized QDQ graph, see
+`quantize`). All take the same preprocessed batch and return logits and softmax probabilities, so
+the server, the benchmark and the agreement check treat them alike. The graphs are exports of the
+very same model, cached on disk under a key that changes with the weights and the exporter.
 """
 
 from __future__ import annotations
@@ -25,27 +27,43 @@ from rnbench.inference.weights import WeightsInfo, build_model
 if TYPE_CHECKING:
     from torch import nn
 
-RUNTIMES = ("eager", "compiled")
+RUNTIMES = ("eager", "compiled", "bf16", "int8")
 """Runtime names the server and the benchmark accept."""
 DEVICES = ("cpu", "cuda")
 """Devices the runtimes accept."""
 OPSET = 17
 """ONNX opset of the export."""
-EXPORT_VERSION = 1
-"""Bump when the exported graph changes (invalidates cached exports)."""
+EXPORT_VERSION = 2
+"""Bump when the exported graph changes (invalidates cached exports). 2: logits, no softmax."""
 INPUT_NAME = "input0"
 """Name of the ONNX graph's input, as in the study's Neo compilation jobs."""
+OUTPUT_NAME = "logits"
+"""Name of the ONNX graph's output (softmax is applied outside the graph, so that `int8` never
+quantizes it and the agreement check can compare logits)."""
 
 
 class Runtime(Protocol):
-    """Something that turns a [1, 3, 224, 224] float32 batch into [1, 1000] probabilities."""
+    """Something that turns an [N, 3, 224, 224] float32 batch into [N, 1000] logits."""
 
     name: str
     device: str
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Softmax probabilities, float32, shape [batch, 1000]."""
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Raw class scores, float32, shape [N, 1000]."""
         ...
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax probabilities, float32, shape [N, 1000]."""
+        ...
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float32 (what the study's `nn.Softmax(dim=1)` computes)."""
+    shifted = np.asarray(logits, dtype=np.float32)
+    shifted = shifted - shifted.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    result: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return result
 
 
 def physical_cores() -> int:
@@ -61,12 +79,6 @@ def physical_cores() -> int:
     return max(1, min(best, available or best))
 
 
-def _with_softmax(model: nn.Module) -> nn.Module:
-    from torch import nn
-
-    return nn.Sequential(model, nn.Softmax(dim=1)).eval()
-
-
 class EagerRuntime:
     """PyTorch fp32 in eval mode under `torch.inference_mode`, on the CPU or a CUDA device."""
 
@@ -76,9 +88,9 @@ class EagerRuntime:
         self.name = "eager"
         self.device = device
         self._torch = torch
-        self._model = _with_softmax(model).to(device)
+        self._model = model.eval().to(device)
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
+    def logits(self, batch: np.ndarray) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
             tensor = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
@@ -86,21 +98,26 @@ class EagerRuntime:
             result: np.ndarray = out.float().cpu().numpy()
         return result
 
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        return softmax(self.logits(batch))
+
 
 class OnnxRuntime:
-    """ONNX Runtime fp32 on an exported graph (CPU, or CUDA when the provider exists)."""
+    """ONNX Runtime on an exported graph (CPU, or CUDA when the provider exists)."""
 
-    def __init__(self, onnx_path: Path, device: str = "cpu") -> None:
-
-        self.name = "compiled"
+    def __init__(self, onnx_path: Path, device: str = "cpu", name: str = "compiled") -> None:
+        self.name = name
         self.device = device
         self.path = onnx_path
         self._session = _session(onnx_path, device)
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
+    def logits(self, batch: np.ndarray) -> np.ndarray:
         feed = {INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)}
         result: np.ndarray = self._session.run(None, feed)[0]
         return result
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        return softmax(self.logits(batch))
 
 
 def _session(onnx_path: Path, device: str) -> Any:
@@ -130,7 +147,7 @@ def export_key(weights: WeightsInfo) -> str:
 
 
 def export_onnx(model: nn.Module, weights: WeightsInfo, *, rebuild: bool = False) -> Path:
-    """The cached ONNX export of `model` (softmax included), written atomically when missing."""
+    """The cached ONNX export of `model` (logits out), written atomically when missing."""
     import torch
 
     folder = cache_dir() / "onnx"
@@ -147,14 +164,14 @@ def export_onnx(model: nn.Module, weights: WeightsInfo, *, rebuild: bool = False
             # with no extra dependencies; torch warns that it is the legacy path.
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
-                _with_softmax(model),
+                model.eval(),
                 (dummy,),
                 tmp_name,
                 dynamo=False,
                 opset_version=OPSET,
                 input_names=[INPUT_NAME],
-                output_names=["probabilities"],
-                dynamic_axes={INPUT_NAME: {0: "batch"}, "probabilities": {0: "batch"}},
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
             )
         os.replace(tmp_name, target)
     finally:
@@ -201,26 +218,61 @@ def load_runtime(
 ) -> Loaded:
     """Build the model and the named runtime on `device`.
 
-    Raises InferenceUsageError (unknown name or device, bad weights file), DeviceUnavailable
-    (no CUDA).
+    Raises InferenceUsageError (unknown name or device, bad weights file), DeviceUnavailable (no
+    CUDA; bf16 or int8 asked on a GPU; bf16 on a CPU without it; OpenVINO missing).
     """
     if name not in RUNTIMES:
         raise InferenceUsageError(f"unknown runtime {name!r}: choose one of {', '.join(RUNTIMES)}")
     _check_device(device)
+    if name in CPU_ONLY and device != "cpu":
+        raise DeviceUnavailable(f"the {name} runtime runs on the CPU only")
+    if name == "bf16":
+        from rnbench.inference.openvino_runtime import bf16_unavailable_reason
+
+        reason = bf16_unavailable_reason()
+        if reason is not None:  # before building anything: the answer is quick and final
+            raise DeviceUnavailable(f"bf16: {reason}")
     configure_threads()
     model, weights = build_model(weights_path)
     reference = EagerRuntime(model, "cpu")
     if name == "eager":
         runtime: Runtime = reference if device == "cpu" else EagerRuntime(model, device)
-        return Loaded(runtime=runtime, weights=weights, reference=reference, model=model)
-    path = export_onnx(model, weights)
+    else:
+        runtime = _with_rebuild_once(name, model, weights, device)
+    return Loaded(runtime=runtime, weights=weights, reference=reference, model=model)
+
+
+CPU_ONLY = ("bf16", "int8")
+"""Runtimes that exist only on the CPU."""
+
+
+def _with_rebuild_once(name: str, model: nn.Module, weights: WeightsInfo, device: str) -> Runtime:
+    """The graph runtime `name`; a corrupt or half-written cached graph is rebuilt once."""
     try:
-        runtime = OnnxRuntime(path, device)
+        return _graph_runtime(name, model, weights, device, rebuild=False)
     except DeviceUnavailable:
         raise
-    except Exception:  # a corrupt or half-written cached export: rebuild it once
-        runtime = OnnxRuntime(export_onnx(model, weights, rebuild=True), device)
-    return Loaded(runtime=runtime, weights=weights, reference=reference, model=model)
+    except Exception:
+        return _graph_runtime(name, model, weights, device, rebuild=True)
+
+
+def _graph_runtime(
+    name: str, model: nn.Module, weights: WeightsInfo, device: str, *, rebuild: bool
+) -> Runtime:
+    if name == "compiled":
+        return OnnxRuntime(export_onnx(model, weights, rebuild=rebuild), device)
+    if name == "bf16":
+        from rnbench.inference.openvino_runtime import OpenVinoRuntime
+
+        return OpenVinoRuntime(export_onnx(model, weights, rebuild=rebuild), "bf16", "bf16")
+    from rnbench.inference.quantize import INT8_ENGINE, quantize_int8
+
+    path = quantize_int8(model, weights, rebuild=rebuild)
+    if INT8_ENGINE == "openvino":
+        from rnbench.inference.openvino_runtime import OpenVinoRuntime
+
+        return OpenVinoRuntime(path, "int8", "f32")
+    return OnnxRuntime(path, "cpu", name="int8")
 
 
 def agreement(

@@ -2,8 +2,10 @@
 
 Starlette on uvicorn. `GET /ping`, `POST /invocations` and SageMaker Runtime's
 `POST /endpoints/{name}/invocations` (so boto3's `sagemaker-runtime` client works against it with
-`endpoint_url`), plus `GET /info`. Each answer carries the server's own processing time in a header.
-Bad input gets a 4xx with a one-line message; the server never dies of it.
+`endpoint_url`), plus `GET /info`. Each answer carries the server's own processing time and the
+size of the batch it ran in, in headers. Requests are decoded in a thread pool and batched
+dynamically (`--max-batch`, `--max-delay-ms`). Bad input gets a 4xx with a one-line message; the
+server never dies of it.
 
 Run: `python -m rnbench.inference.server --runtime compiled --port 0 --ready-file PATH`.
 """
@@ -11,14 +13,12 @@ Run: `python -m rnbench.inference.server --runtime compiled --port 0 --ready-fil
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
 import signal
 import socket
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ from starlette.routing import Route
 
 from rnbench.inference import http_limits, orphan_watch
 from rnbench.inference.contract import (
+    BATCH_SIZE_HEADER,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_DELAY_MS,
     EXTRA_CONTENT_TYPES,
     IMAGE_CONTENT_TYPES,
     INFO_PATH,
@@ -43,6 +46,7 @@ from rnbench.inference.contract import (
 )
 from rnbench.inference.errors import InferenceError
 from rnbench.inference.preprocess import BadImage
+from rnbench.inference.runtimes import RUNTIMES
 from rnbench.inference.service import InferenceService
 
 log = logging.getLogger("rnbench.server")
@@ -94,11 +98,8 @@ def build_app(service: InferenceService) -> Starlette:
         except TooLarge:
             # The rest of the body is never read, so the connection cannot be reused.
             return _error(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
-        loop = asyncio.get_running_loop()
         try:
-            answer = await loop.run_in_executor(
-                service.executor, service.infer_sync, body, time.perf_counter()
-            )
+            answer = await service.infer(body)
         except BadImage as error:
             return _error(400, str(error))
         except Exception as error:  # the model failing must not take the server down
@@ -108,6 +109,7 @@ def build_app(service: InferenceService) -> Starlette:
             SERVER_TIME_HEADER: f"{answer.server_ms:.3f}",
             MODEL_TIME_HEADER: f"{answer.model_ms:.3f}",
             QUEUE_TIME_HEADER: f"{answer.queue_ms:.3f}",
+            BATCH_SIZE_HEADER: str(answer.batch_size),
         }
         return JSONResponse(answer.payload, headers=headers)
 
@@ -145,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rnbench.inference.server", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--runtime", choices=("eager", "compiled"), default="eager")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="eager")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
@@ -154,8 +156,41 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--record", type=Path, default=None, help="rnbench's record of it: stop once it is gone"
     )
+    parser.add_argument(
+        "--max-batch",
+        type=_at_least_one,
+        default=DEFAULT_MAX_BATCH,
+        help=f"most requests run together (1: no batching; default {DEFAULT_MAX_BATCH})",
+    )
+    parser.add_argument(
+        "--max-delay-ms",
+        type=_not_negative,
+        default=DEFAULT_MAX_DELAY_MS,
+        help="how long a request may wait for others to join its batch "
+        f"(default {DEFAULT_MAX_DELAY_MS:g})",
+    )
     http_limits.add_arguments(parser)
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -164,7 +199,9 @@ def serve(args: argparse.Namespace) -> int:
 
     if args.record is not None:
         orphan_watch.watch(args.record)
-    service = InferenceService(args.runtime, args.device, args.weights)
+    service = InferenceService(
+        args.runtime, args.device, args.weights, args.max_batch, args.max_delay_ms
+    )
     try:
         service.start()
         sock = bind(args.host, args.port)
@@ -211,6 +248,8 @@ def serve(args: argparse.Namespace) -> int:
                         "weights_source": info["weights_source"],
                         "torch_version": info["torch_version"],
                         "agreement": info["agreement"],
+                        "max_batch": args.max_batch,
+                        "max_delay_ms": args.max_delay_ms,
                         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     },
                 )

@@ -1,22 +1,30 @@
-"""The model behind the HTTP server: one dedicated worker thread that decodes and predicts.
+"""The model behind the HTTP server: decoding in a thread pool, inference in one batching thread.
 
-Inference on a small CPU is fastest one request at a time with every core on that request, so
-all model work (loading, the start-up agreement check, decode + preprocess + forward pass) runs
-in a single-thread executor; concurrent requests queue in front of it instead of fighting over
-the cores.
+JPEG decoding and preprocessing run in a small thread pool (PIL releases the GIL while it
+decodes and resizes), in parallel with the forward pass, so the model never waits for decoding.
+All model work runs in the `Batcher`'s single thread with every core on it: concurrent requests
+queue in front of it instead of fighting over the cores, and with `max_batch` > 1 the requests
+waiting together run as one batch (dynamic batching), each answered with its own result.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rnbench.inference.agreement import Agreement, measure_agreement
+from rnbench.inference.batcher import Batcher
+from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
-from rnbench.inference.runtimes import Loaded, agreement, agreement_inputs, load_runtime
+from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime, softmax
+
+DECODE_THREADS = 2
+"""Threads decoding and preprocessing requests (enough to keep one ahead of the model)."""
 
 
 @dataclass(frozen=True)
@@ -26,92 +34,103 @@ class Answer:
     payload: dict[str, Any]
     """The JSON response body (top-5 classes)."""
     server_ms: float
-    """Decode + preprocess + inference, in ms (excludes time queued for the worker)."""
+    """Decode + preprocess + the forward pass of its batch, in ms (excludes time queued)."""
     model_ms: float
-    """The forward pass alone, in ms."""
+    """The forward pass of the batch the request ran in, in ms."""
     queue_ms: float
-    """Time the request waited for the worker thread, in ms."""
-
-
-@dataclass(frozen=True)
-class Agreement:
-    """How closely a runtime's outputs match eager PyTorch on a fixed set of inputs."""
-
-    top1_equal: bool
-    """Top-1 class identical on every input."""
-    max_prob_deviation: float
-    """Largest absolute difference of any class probability."""
-    inputs: int
-    """How many inputs were compared."""
+    """Time the request waited for a decode thread and then for the model, in ms."""
+    batch_size: int
+    """How many requests ran together in its forward pass."""
 
 
 def _versions() -> dict[str, str]:
     import onnxruntime
     import torch
 
-    return {"torch_version": torch.__version__, "onnxruntime_version": onnxruntime.__version__}
+    versions = {"torch_version": torch.__version__, "onnxruntime_version": onnxruntime.__version__}
+    try:
+        import openvino
+
+        versions["openvino_version"] = openvino.get_version()
+    except ImportError:
+        pass
+    return versions
 
 
 class InferenceService:
-    """Owns the worker thread and the loaded runtime; `start()` before `infer()`."""
+    """Owns the decode pool, the batching thread and the loaded runtime; `start()` first."""
 
-    def __init__(self, runtime: str, device: str, weights_path: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: str,
+        device: str,
+        weights_path: str | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_delay_ms: float = DEFAULT_MAX_DELAY_MS,
+    ) -> None:
         self.runtime_name = runtime
         self.device = device
+        self.max_batch = max_batch
+        self.max_delay_ms = max_delay_ms
         self._weights_path = weights_path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnbench-infer")
+        self._decoders = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="rnbench-decode")
+        self._batcher: Batcher | None = None
         self._loaded: Loaded | None = None
         self.agreement: Agreement | None = None
 
     @property
     def ready(self) -> bool:
         """True once the model is loaded and checked."""
-        return self._loaded is not None
+        return self._batcher is not None
 
     def start(self) -> None:
-        """Load the model in the worker thread and, for non-eager runtimes, check agreement.
+        """Load the model, warm it up at batch 1 and `max_batch`, measure agreement with eager.
 
-        Raises InferenceUsageError (bad weights, runtime or device) or DeviceUnavailable (no CUDA).
+        Raises InferenceUsageError (bad weights, runtime or device) or DeviceUnavailable (no
+        CUDA, no bf16 on this CPU).
         """
-        self._executor.submit(self._load).result()
+        import numpy as np
 
-    def _load(self) -> None:
+        from rnbench.inference.natural_images import agreement_batches
+
         loaded = load_runtime(self.runtime_name, self.device, self._weights_path)
         warm = agreement_inputs(count=1)[0]
-        loaded.runtime.predict(warm)  # first call allocates; keep it out of request latency
-        if loaded.runtime is not loaded.reference:
-            inputs = agreement_inputs()
-            equal, deviation = agreement(loaded.runtime, loaded.reference, inputs)
-            self.agreement = Agreement(equal, deviation, len(inputs))
+        loaded.runtime.logits(warm)  # first calls allocate; keep them out of request latency
+        if self.max_batch > 1:
+            loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
+        self.agreement = measure_agreement(
+            loaded.runtime, loaded.reference, agreement_batches(), loaded.weights.kind
+        )
         self._loaded = loaded
+        self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms)
 
-    def infer_sync(self, body: bytes, submitted: float | None = None) -> Answer:
-        """Decode, preprocess and predict in the calling thread (the worker, from `submit`).
+    async def infer(self, body: bytes) -> Answer:
+        """Decode in the pool, then wait for this request's row of a batch.
 
-        Raises BadImage for input that is not an acceptable image.
+        Raises BadImage for input that is not an acceptable image, RuntimeError before `start`.
         """
-        start = time.perf_counter()
-        loaded = self._loaded
-        if loaded is None:
+        batcher = self._batcher
+        if batcher is None:
             raise RuntimeError("the model is not loaded yet")
-        batch = preprocess(body)
-        model_start = time.perf_counter()
-        probabilities = loaded.runtime.predict(batch)
-        end = time.perf_counter()
+        submitted = time.perf_counter()
+        batch, decode_start, decode_ms = await asyncio.get_running_loop().run_in_executor(
+            self._decoders, _timed_preprocess, body
+        )
+        decoded = time.perf_counter()
+        result = await asyncio.wrap_future(batcher.submit(batch))
+        payload = top_k(softmax(result.row))
+        waited_for_decoder = decode_start - submitted
+        waited_for_model = max(0.0, result.started - decoded)
         return Answer(
-            payload=top_k(probabilities),
-            server_ms=(end - start) * 1e3,
-            model_ms=(end - model_start) * 1e3,
-            queue_ms=((start - submitted) * 1e3) if submitted is not None else 0.0,
+            payload=payload,
+            server_ms=decode_ms + result.model_ms,
+            model_ms=result.model_ms,
+            queue_ms=(waited_for_decoder + waited_for_model) * 1e3,
+            batch_size=result.batch_size,
         )
 
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        """The single inference thread (for `loop.run_in_executor`)."""
-        return self._executor
-
     def info(self) -> dict[str, Any]:
-        """What is being served: runtime, device, weights, versions, pid, agreement with eager."""
+        """What is being served: runtime, device, weights, batching, versions, agreement."""
         loaded = self._loaded
         return {
             "runtime": self.runtime_name,
@@ -119,12 +138,23 @@ class InferenceService:
             "weights": loaded.weights.kind if loaded else None,
             "weights_source": loaded.weights.source if loaded else None,
             "weights_sha256": loaded.weights.sha256 if loaded else None,
+            "max_batch": self.max_batch,
+            "max_delay_ms": self.max_delay_ms,
             **_versions(),
             "pid": os.getpid(),
-            "ready": loaded is not None,
+            "ready": self.ready,
             "agreement": asdict(self.agreement) if self.agreement else None,
         }
 
     def close(self) -> None:
-        """Stop the worker thread after the requests already queued."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Answer the requests already queued, then stop the threads."""
+        if self._batcher is not None:
+            self._batcher.close()
+        self._decoders.shutdown(wait=True, cancel_futures=True)
+
+
+def _timed_preprocess(body: bytes) -> tuple[Any, float, float]:
+    """(batch, when decoding started, how long it took in ms). Raises BadImage."""
+    start = time.perf_counter()
+    batch = preprocess(body)
+    return batch, start, (time.perf_counter() - start) * 1e3

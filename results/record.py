@@ -65,6 +65,18 @@ class RunRecord:
     sweep_id: str = ""
     """Runs of one sweep share it."""
     note: str = ""
+    mean_batch_size: float | None = None
+    """Mean batch size the server reported per request (local server's dynamic batching)."""
+    max_batch: int | None = None
+    """The server's dynamic-batching limit (1: no batching), local configurations."""
+    top1_agreement: float | None = None
+    """Fraction of the agreement photographs whose top-1 class matches fp32 eager."""
+    top5_agreement: float | None = None
+    """Fraction of the agreement photographs whose top-5 classes match fp32 eager (as a set)."""
+    max_logit_deviation: float | None = None
+    """Largest absolute logit difference from fp32 eager on the agreement photographs."""
+    mean_logit_deviation: float | None = None
+    """Mean absolute logit difference from fp32 eager on the agreement photographs."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))

@@ -17,7 +17,7 @@ from rnbench.core.loadgen.merge import Merger, is_stable
 from rnbench.core.loadgen.recorder import Recorder
 from rnbench.core.loadgen.types import LoadJob
 from rnbench.core.loadgen.workers import Schedule, closed_loop
-from rnbench.core.targets import HttpTarget
+from rnbench.core.targets import HttpTarget, Reply
 
 S = 1_000_000_000
 
@@ -95,7 +95,7 @@ def _recorder(measure: int, duration_ns: int = 10 * S, window_ns: int = S) -> Re
 def test_recorder_splits_warmup_windows_and_end() -> None:
     recorder = _recorder(measure=10 * S, duration_ns=3 * S)
     recorder.record(9 * S, 9 * S + 5_000_000, None, None, False)  # warm-up
-    recorder.record(10 * S, 10 * S + 5_000_000, 4.0, None, False)  # window 0
+    recorder.record(10 * S, 10 * S + 5_000_000, Reply(200, b"", 4.0, 3), None, False)  # window 0
     recorder.record(11 * S, 12 * S + 5_000_000, None, "timeout", True)  # window 2, late
     recorder.record(12 * S, 13 * S + 1, None, None, False)  # after the end: not counted
     assert recorder.warmup_requests == 1
@@ -106,6 +106,7 @@ def test_recorder_splits_warmup_windows_and_end() -> None:
         (2, 0, {"timeout": 1}, 1),
     ]
     assert parts[0].sum_us == 5_000 and parts[0].server and parts[2].cpu_s == 0.25
+    assert (parts[0].batch_sum, parts[0].batch_count) == (3, 1)  # the server's batch size
     # A request recorded after its window was taken lands in the next window.
     recorder.record(10 * S, 11 * S, None, None, False)
     assert recorder.take(3, None, 0.0) == []

@@ -22,6 +22,8 @@ from rnbench.core.engine import Engine
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.local import processes
 from rnbench.core.local.backend import LocalBackend
+from rnbench.inference.contract import DEFAULT_MAX_BATCH
+from rnbench.inference.openvino_runtime import bf16_unavailable_reason
 
 CONFIG = get_configuration("local-cpu")
 
@@ -106,6 +108,12 @@ def test_a_short_run_is_stored_exported_and_obeys_littles_law(
     assert record.requests > 0 and record.errors == 0
     assert record.tps > 0 and record.p50_ms > 0 and record.p99_ms >= record.p50_ms
     assert record.server_p50_ms is not None and 0 < record.server_p50_ms <= record.p50_ms
+    # Two clients, default dynamic batching: each request ran alone or with the other one.
+    assert record.mean_batch_size is not None and 1.0 <= record.mean_batch_size <= 2.0
+    assert record.max_batch == DEFAULT_MAX_BATCH
+    # Eager on the CPU is the fp32 reference itself: its agreement is exact, and stored.
+    assert (record.top1_agreement, record.top5_agreement) == (1.0, 1.0)
+    assert record.max_logit_deviation == 0.0 and record.mean_logit_deviation == 0.0
     assert record.littles_law_residual_pct is not None
     assert record.littles_law_residual_pct <= 5.0, record
     assert record.usd_per_hour is None and record.usd_per_1m is None  # no price, no cost
@@ -146,3 +154,12 @@ def test_teardown_stops_the_process(deployed: Engine) -> None:
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert deployed.status(CONFIG).state is State.NOT_DEPLOYED
     assert deployed.owned() == []
+
+
+def test_bf16_row_says_why_this_cpu_cannot_run_it(home: Path) -> None:
+    reason = bf16_unavailable_reason()
+    if reason is None:
+        pytest.skip("this CPU has bf16")
+    status = LocalBackend().describe(get_configuration("local-cpu-bf16"))
+    assert status.state is State.UNAVAILABLE
+    assert status.reason is not None and status.reason.startswith("needs a CPU with BF16")

@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 
 from rnbench.inference.contract import (
+    BATCH_SIZE_HEADER,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_DELAY_MS,
     MAX_BODY_BYTES,
     MODEL_TIME_HEADER,
     QUEUE_TIME_HEADER,
@@ -140,6 +143,7 @@ def test_doggo_gets_a_top5_answer_with_timings(server: Server, doggo_jpeg: bytes
     assert status == 200, body
     assert headers["content-type"] == "application/json"
     check_top5(json.loads(body))
+    assert headers[BATCH_SIZE_HEADER] == "1"
     server_ms = float(headers[SERVER_TIME_HEADER])
     model_ms = float(headers[MODEL_TIME_HEADER])
     assert 0 < model_ms <= server_ms
@@ -174,8 +178,12 @@ def test_info_reports_runtime_and_agreement(server: Server) -> None:
     assert info["runtime"] == "compiled"
     assert info["pid"] == server.process.pid
     assert info["onnxruntime_version"]
-    assert info["agreement"]["top1_equal"] is True
-    assert 0 <= info["agreement"]["max_prob_deviation"] < 1e-4
+    agreement = info["agreement"]
+    assert agreement["inputs"] >= 10  # real photographs, see rnbench.inference.natural_images
+    assert agreement["top1_agreement"] == 1.0 and agreement["top5_agreement"] == 1.0
+    assert 0 <= agreement["max_prob_deviation"] < 1e-4
+    assert 0 <= agreement["mean_logit_deviation"] <= agreement["max_logit_deviation"] < 1e-3
+    assert (info["max_batch"], info["max_delay_ms"]) == (DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS)
 
 
 @pytest.mark.parametrize(
@@ -277,3 +285,65 @@ def test_bad_weights_file_exits_2_with_one_line(
     assert len(lines) == 1
     assert "bad.pth" in lines[0]
     assert "Traceback" not in lines[0]
+
+
+def _png(name: str) -> bytes:
+    import io
+
+    import skimage.data
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(getattr(skimage.data, name)()).convert("RGB").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_dynamic_batching_answers_each_request_with_its_own_result(
+    tmp_path_factory: pytest.TempPathFactory, doggo_jpeg: bytes
+) -> None:
+    """Two requests that coincide run as one batch of 2; each gets the answer it gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batching = start_server(
+        tmp_path_factory, "--runtime", "eager", "--max-batch", "4", "--max-delay-ms", "400"
+    )
+    try:
+        bodies = {"doggo": (doggo_jpeg, "image/jpeg"), "coffee": (_png("coffee"), "image/png")}
+        alone = {}
+        for name, (body, kind) in bodies.items():
+            status, headers, answer = request(batching.port, "POST", "/invocations", body, kind)
+            assert status == 200 and headers[BATCH_SIZE_HEADER] == "1"
+            alone[name] = json.loads(answer)
+
+        def send(name: str) -> tuple[str, http.client.HTTPMessage, dict[str, Any]]:
+            body, kind = bodies[name]
+            status, headers, answer = request(batching.port, "POST", "/invocations", body, kind)
+            assert status == 200
+            return name, headers, json.loads(answer)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            together = list(pool.map(send, ["doggo", "coffee"]))
+    finally:
+        assert stop(batching.process) == 0
+        if batching.process.stderr:
+            batching.process.stderr.close()
+    assert alone["doggo"] != alone["coffee"]  # two different answers to tell apart
+    for name, headers, answer in together:
+        assert headers[BATCH_SIZE_HEADER] == "2"
+        assert check_top5(answer) == check_top5(alone[name])
+        for a, b in zip(answer["top5"], alone[name]["top5"], strict=True):
+            assert a["probability"] == pytest.approx(b["probability"], abs=1e-4)
+        assert float(headers[MODEL_TIME_HEADER]) <= float(headers[SERVER_TIME_HEADER])
+
+
+def test_bad_batching_options_exit_2(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = _home(tmp_path_factory)
+    for option in (["--max-batch", "0"], ["--max-delay-ms", "-1"], ["--max-delay-ms", "nan"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "rnbench.inference.server", "--port", "0", *option],
+            env={**os.environ, "RNBENCH_HOME": str(home)},
+            capture_output=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr.decode()

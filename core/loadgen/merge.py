@@ -53,6 +53,8 @@ class Merger:
         self._errors: dict[str, int] = {}
         self._late = 0
         self._cpu_s = 0.0
+        self._batch_sum = 0
+        self._batch_count = 0
         self._end_ns = 0
         per = max(1, round(spec.stability_window_s / spec.window_s))
         self._per_stability_window = per
@@ -85,6 +87,8 @@ class Merger:
             sum_us += part.sum_us
             late += part.late
             self._cpu_s += part.cpu_s
+            self._batch_sum += part.batch_sum
+            self._batch_count += part.batch_count
             for kind, count in part.errors.items():
                 errors[kind] = errors.get(kind, 0) + count
             if part.latency:
@@ -183,4 +187,5 @@ class Merger:
             warmup_requests=warmup_requests,
             windows=tuple(self.windows),
             histogram=encode_histogram(self._latency),
+            mean_batch_size=self._batch_sum / self._batch_count if self._batch_count else None,
         )

@@ -21,6 +21,7 @@ from hdrh.histogram import HdrHistogram
 
 from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
 from rnbench.core.loadgen.types import LoadJob
+from rnbench.core.targets import Reply
 
 # Indices into the shared control array (perf_counter_ns values; 0 means "not yet").
 START = 0
@@ -45,6 +46,8 @@ class _Acc:
     sum_us: int = 0
     late: int = 0
     server_count: int = 0
+    batch_sum: int = 0
+    batch_count: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -67,6 +70,10 @@ class Part:
     """Encoded server-time histogram ("" when no reply reported one)."""
     cpu_s: float
     """CPU time (user + system) this process spent over the window."""
+    batch_sum: int = 0
+    """Sum of the server-reported batch sizes of the successes that reported one."""
+    batch_count: int = 0
+    """How many successes reported a batch size."""
 
 
 class Recorder:
@@ -105,12 +112,13 @@ class Recorder:
         return self._control[STOP] or measure + self._duration_ns
 
     def record(
-        self, sent_ns: int, done_ns: int, server_ms: float | None, kind: str | None, late: bool
+        self, sent_ns: int, done_ns: int, reply: Reply | None, kind: str | None, late: bool
     ) -> None:
         """Count one request that was due at `sent_ns` and finished at `done_ns`.
 
-        `kind` is None for a success, else the error kind. Requests that finish before measuring
-        starts are warm-up; those that finish after it ends are not counted.
+        `kind` is None for a success (with its `reply`), else the error kind. Requests that
+        finish before measuring starts are warm-up; those that finish after it ends are not
+        counted.
         """
         measure = self._control[MEASURE]
         if measure == 0 or done_ns < measure:
@@ -135,9 +143,12 @@ class Recorder:
                 acc.ok += 1
                 acc.sum_us += latency_us
                 record_us(acc.latency, latency_us)
-                if server_ms is not None:
+                if reply is not None and reply.server_ms is not None:
                     acc.server_count += 1
-                    record_us(acc.server, int(server_ms * 1000.0))
+                    record_us(acc.server, int(reply.server_ms * 1000.0))
+                if reply is not None and reply.batch_size is not None:
+                    acc.batch_count += 1
+                    acc.batch_sum += reply.batch_size
             else:
                 acc.errors[kind] = acc.errors.get(kind, 0) + 1
 
@@ -188,6 +199,8 @@ class Recorder:
             encode_histogram(acc.latency) if acc.ok else "",
             encode_histogram(acc.server) if acc.server_count else "",
             cpu_s,
+            acc.batch_sum,
+            acc.batch_count,
         )
 
     def _new_acc(self) -> _Acc:

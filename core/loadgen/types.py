@@ -145,6 +145,8 @@ class LoadSummary:
     windows: tuple[Window, ...] = field(default_factory=tuple)
     histogram: str = ""
     """The whole run's latency HDR histogram, encoded."""
+    mean_batch_size: float | None = None
+    """Mean server-reported batch size per successful request (None when none was reported)."""
 
     @property
     def error_count(self) -> int:

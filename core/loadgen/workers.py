@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from rnbench.core.loadgen.recorder import CLIENT_ERROR, Recorder
 from rnbench.core.loadgen.types import Arrival
-from rnbench.core.targets import InvokeError, Invoker
+from rnbench.core.targets import InvokeError, Invoker, Reply
 
 LATE_AFTER_NS = 1_000_000
 """An open-loop request claimed by a worker more than 1 ms after its intended time is late."""
@@ -69,10 +69,10 @@ class Schedule:
         return int(due)
 
 
-def _invoke(invoker: Invoker, body: bytes, recorder: Recorder) -> tuple[float | None, str | None]:
-    """Send one request: (server time, None) on success, (None, error kind) on failure."""
+def _invoke(invoker: Invoker, body: bytes, recorder: Recorder) -> tuple[Reply | None, str | None]:
+    """Send one request: (reply, None) on success, (None, error kind) on failure."""
     try:
-        return invoker.invoke(body).server_ms, None
+        return invoker.invoke(body), None
     except InvokeError as exc:
         return None, exc.kind
     except Exception as exc:  # the client's own failure, never an endpoint error
@@ -86,8 +86,8 @@ def closed_loop(invoker: Invoker, body: bytes, recorder: Recorder, stop: threadi
     record = recorder.record
     while not stop.is_set():
         sent = clock()
-        server_ms, kind = _invoke(invoker, body, recorder)
-        record(sent, clock(), server_ms, kind, False)
+        reply, kind = _invoke(invoker, body, recorder)
+        record(sent, clock(), reply, kind, False)
 
 
 def open_loop(
@@ -110,8 +110,8 @@ def open_loop(
             wait_ns = due - clock()
         if wait_ns > 0:
             time.sleep(wait_ns / 1e9)
-        server_ms, kind = _invoke(invoker, body, recorder)
-        record(due, clock(), server_ms, kind, late)
+        reply, kind = _invoke(invoker, body, recorder)
+        record(due, clock(), reply, kind, late)
 
 
 def guarded(

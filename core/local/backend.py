@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,14 @@ from rnbench.inference.cache import CACHE_DIR_ENV
 from rnbench.inference.contract import PING_PATH
 
 HOST = "127.0.0.1"
+AGREEMENT_FIGURES = (
+    "top1_agreement",
+    "top5_agreement",
+    "max_logit_deviation",
+    "mean_logit_deviation",
+    "max_prob_deviation",
+)
+"""The agreement figures a server reports when ready (see rnbench.inference.agreement)."""
 
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 """Servers this process started, by pid: kept so that a running child is not garbage-collected
@@ -58,16 +67,25 @@ class LocalBackend:
         cuda: bool = False,
         weights: Path | None = None,
         start_timeout_s: float = 600.0,
+        max_batch: int | None = None,
+        max_delay_ms: float | None = None,
     ) -> None:
+        """`max_batch` and `max_delay_ms` set the servers' dynamic batching (None: defaults)."""
         self._cuda = cuda
         self._weights = weights
         self._start_timeout_s = start_timeout_s
+        self._max_batch = max_batch
+        self._max_delay_ms = max_delay_ms
 
     def unavailable_reason(self, config: Configuration) -> str | None:
         if config.backend != "local":
             return f"{config.key} is not a local configuration"
         if config.device == "cuda" and not self._cuda:
             return "needs CUDA, and this machine has no CUDA device"
+        if config.runtime == "bf16":
+            from rnbench.inference.openvino_runtime import bf16_unavailable_reason
+
+            return bf16_unavailable_reason()
         return None
 
     def _check(self, config: Configuration) -> None:
@@ -76,21 +94,38 @@ class LocalBackend:
             raise BackendUnavailable(f"{config.key}: {reason}")
 
     def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
-        """Build the ONNX export the compiled runtime serves (cached; quick when present)."""
+        """Build what the runtime serves: the ONNX export, and for int8 its quantized graph
+        (both cached; quick when present), then measure agreement with fp32 eager."""
         self._check(config)
         if not config.compiled:
             progress(f"{config.key} runs eager PyTorch: nothing to compile")
             return
-        progress(f"{config.key}: exporting ResNet-50 to ONNX (cached after the first time)")
+        progress(
+            f"{config.key}: building the {config.runtime} runtime (cached after the first time)"
+        )
         command = [sys.executable, "-m", "rnbench.inference.compile", "--device", config.device]
+        command += ["--runtime", config.runtime]
         if self._weights is not None:
             command += ["--weights", str(self._weights)]
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=900, env=_server_env()
-        )
-        if result.returncode != 0:
-            raise DeployError(f"{config.key}: compile failed: {_last_line(result.stderr)}")
-        progress(f"{config.key}: {_last_line(result.stdout) or 'compiled'}")
+        lines: list[str] = []
+        with (
+            tempfile.TemporaryFile("w+") as stderr,
+            subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=_server_env()
+            ) as process,
+        ):
+            assert process.stdout is not None
+            for line in process.stdout:  # one progress line per step, as the child prints it
+                if line.strip():
+                    lines.append(line.strip())
+                    progress(f"{config.key}: {line.strip()}")
+            process.wait()
+            stderr.seek(0)
+            errors = stderr.read()
+        if process.returncode != 0:
+            raise DeployError(f"{config.key}: compile failed: {_last_line(errors) or 'no output'}")
+        if not lines:
+            progress(f"{config.key}: compiled")
 
     def deploy(self, config: Configuration, progress: Progress = no_progress) -> Deployment:
         self._check(config)
@@ -128,6 +163,10 @@ class LocalBackend:
         ]
         if self._weights is not None:
             command += ["--weights", str(self._weights)]
+        if self._max_batch is not None:
+            command += ["--max-batch", str(self._max_batch)]
+        if self._max_delay_ms is not None:
+            command += ["--max-delay-ms", repr(self._max_delay_ms)]
         progress(f"{config.key}: starting the inference server ({config.runtime}, {config.device})")
         with open(log_file, "wb") as log:
             process = subprocess.Popen(
@@ -331,8 +370,9 @@ def _deployment(record: ServerRecord) -> Deployment:
 def _details(ready: dict[str, object]) -> dict[str, str]:
     """What the server reported when ready, flattened to strings for `Deployment.details`.
 
-    The compiled runtime's agreement with eager (top-1 equal, largest probability deviation on
-    fixed inputs) becomes `top1_equal` and `max_prob_deviation`, stored with every result.
+    The runtime's agreement with fp32 eager on real photographs (top-1 and top-5 agreement, the
+    largest and mean logit deviation, the largest probability deviation) becomes details of the
+    same names, stored with every result.
     """
     details = {
         key: str(value)
@@ -341,8 +381,13 @@ def _details(ready: dict[str, object]) -> dict[str, str]:
     }
     agreement = ready.get("agreement")
     if isinstance(agreement, dict):
-        details["top1_equal"] = str(agreement.get("top1_equal"))
-        details["max_prob_deviation"] = repr(float(agreement.get("max_prob_deviation", 0.0)))
+        for key in AGREEMENT_FIGURES:
+            if isinstance(agreement.get(key), int | float):
+                details[key] = repr(float(agreement[key]))
+        if "top1_agreement" in details:
+            details["top1_equal"] = str(float(details["top1_agreement"]) == 1.0)
+        if isinstance(agreement.get("inputs"), int):
+            details["agreement_inputs"] = str(agreement["inputs"])
     return details
 
 

@@ -86,6 +86,8 @@ async def test_grid_shows_every_configuration_and_what_sagemaker_lacks(
             "inf1",
             "local-cpu",
             "local-cpu-compiled",
+            "local-cpu-bf16",
+            "local-cpu-int8",
         ]
         assert cell(app, "c5", "state") == "unavailable"
         assert cell(app, "local-cpu-compiled", "state") == "in service"

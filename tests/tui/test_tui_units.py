@@ -184,3 +184,24 @@ def test_leftover_rows_age_and_cost_so_far() -> None:
         "Keeping them costs $0.222 per hour (plus 1 without a price)."
     )
     assert hourly_total(deployments[1:], prices).startswith("None of them has a price")
+
+
+def test_detail_line_shows_agreement_with_eager_and_the_batch_size() -> None:
+    from records import make_record
+
+    int8 = get_configuration("local-cpu-int8")
+    run = make_record(
+        "r-int8",
+        config="local-cpu-int8",
+        runtime="int8",
+        top1_agreement=0.95,
+        top5_agreement=0.5,
+        max_logit_deviation=2.25,
+        mean_logit_deviation=0.125,
+        mean_batch_size=5.5,
+    )
+    line = detail_line(RowFacts(int8, None, None, run, None))
+    assert "vs fp32 eager: top-1 95%, top-5 50%, logit Δ max 2.25 mean 0.125" in line
+    assert "random weights: numerics check only" in line and "mean batch 5.5" in line
+    without = make_record("r-old")  # a run stored before agreement was measured
+    assert "fp32 eager" not in detail_line(RowFacts(int8, None, None, without, None))

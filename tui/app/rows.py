@@ -111,7 +111,37 @@ def detail_line(facts: RowFacts) -> str:
         parts.append("no price")
     if facts.published is not None:
         parts.append(f"study: {fmt.tps(facts.published.tps)} TPS (published)")
+    agreement = agreement_text(facts)
+    if agreement:
+        parts.append(agreement)
     return " · ".join(parts)
+
+
+def agreement_text(facts: RowFacts) -> str:
+    """`vs fp32 eager: top-1 100%, top-5 95%, logit Δ max 0.8 mean 0.1` from the deployment's
+    details, else from the last run; "" when neither carries the figures."""
+    details = facts.status.deployment.details if facts.status and facts.status.deployment else {}
+    last = facts.last
+    figures: list[float | None] = []
+    weights = details.get("weights") or (last.weights if last else "")
+    for key in ("top1_agreement", "top5_agreement", "max_logit_deviation", "mean_logit_deviation"):
+        text = details.get(key)
+        value = getattr(last, key) if last is not None else None
+        try:
+            figures.append(float(text) if text else value)
+        except ValueError:
+            figures.append(value)
+    top1, top5, most, mean = figures
+    if top1 is None or top5 is None or most is None or mean is None:
+        return ""
+    caveat = " (random weights: numerics check only)" if weights == "random" else ""
+    text = (
+        f"vs fp32 eager: top-1 {top1:.0%}, top-5 {top5:.0%}, "
+        f"logit Δ max {most:.3g} mean {mean:.3g}{caveat}"
+    )
+    if last is not None and last.mean_batch_size is not None:
+        text += f" · mean batch {last.mean_batch_size:.1f}"
+    return text
 
 
 def is_deployed(status: Status | None) -> bool:

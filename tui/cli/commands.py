@@ -100,6 +100,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     command += ["--device", args.device, "--host", args.host, "--port", str(args.port)]
     if args.weights is not None:
         command += ["--weights", str(args.weights)]
+    if args.max_batch is not None:
+        command += ["--max-batch", str(args.max_batch)]
+    if args.max_delay_ms is not None:
+        command += ["--max-delay-ms", repr(args.max_delay_ms)]
     os.execv(sys.executable, command)
     return 0  # not reached
 

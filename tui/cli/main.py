@@ -61,6 +61,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number: {text!r}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -77,6 +87,22 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", help="AWS region, e.g. eu-west-1")
     group.add_argument("--role", help="SageMaker execution role ARN (or RNBENCH_ROLE_ARN)")
     group.add_argument("--bucket", help="S3 bucket for model artifacts (or RNBENCH_BUCKET)")
+
+
+def _add_batching(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("local server dynamic batching")
+    group.add_argument(
+        "--max-batch",
+        type=_positive_int,
+        metavar="N",
+        help="most requests the server runs together (1: no batching; default: the server's)",
+    )
+    group.add_argument(
+        "--max-delay-ms",
+        type=_non_negative_float,
+        metavar="MS",
+        help="how long a request may wait for others to join its batch (default: the server's)",
+    )
 
 
 def _add_load(parser: argparse.ArgumentParser) -> None:
@@ -143,10 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws(p)
 
     p = sub.add_parser("serve", help="run the local inference server in the foreground")
-    p.add_argument("--runtime", choices=("eager", "compiled"), default="eager")
+    p.add_argument("--runtime", choices=("eager", "compiled", "bf16", "int8"), default="eager")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080, as SageMaker)")
+    _add_batching(p)
 
     for name, text in (
         ("compile", "compile a configuration (Neo job on SageMaker, ONNX export locally)"),
@@ -154,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("config", metavar="CONFIG")
+        if name == "deploy":
+            _add_batching(p)
         _add_aws(p)
 
     p = sub.add_parser("test", help="load-test a deployed configuration")
@@ -165,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", metavar="CONFIG")
     p.add_argument("--keep", action="store_true", help="keep what it deployed running")
     _add_load(p)
+    _add_batching(p)
     _add_aws(p)
 
     p = sub.add_parser("teardown", help="delete what rnbench deployed")
