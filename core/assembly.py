@@ -13,6 +13,7 @@ from pathlib import Path
 from rnbench.core.backend import Backend
 from rnbench.core.engine import Engine
 from rnbench.core.errors import leaf_errors_mapped
+from rnbench.core.foreign_backend import ForeignBackend
 from rnbench.core.local.backend import LocalBackend
 from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
@@ -54,6 +55,7 @@ def build_engine(
     backends: dict[str, Backend] = {
         "local": LocalBackend(cuda=cuda, weights=weights),
         "sagemaker": SageMakerBackend(settings),
+        "foreign": ForeignBackend(settings),
     }
     with leaf_errors_mapped():
         prices = PriceBook.load(price_overrides(), live=_live_when_usable(settings))
