@@ -32,6 +32,7 @@ MAIN_KEYS: tuple[Key, ...] = (
         "Add target",
         "Add your own target (a URL or a SageMaker endpoint): "
         "test only, never deployed or torn down",
+        show=False,  # in help and the palette; the footer keeps its room for Quit
     ),
     Key("s", "settings", "Settings", "Test settings: concurrency, duration, warm-up (saved)"),
     Key("e", "export", "Export", "Export every stored run to CSV (asks for the path)"),
