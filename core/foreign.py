@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import UsageError
@@ -20,7 +20,7 @@ from rnbench.inference.contract import INVOCATIONS_PATH, PING_PATH
 
 ForeignKind = Literal["sagemaker-endpoint", "url"]
 
-BACKEND = "foreign"
+BACKEND: Final = "foreign"
 """The `backend` of a foreign target's configuration and of its stored runs."""
 INSTANCE = "foreign"
 """The `instance_type` of a foreign target's configuration: no price is looked up for it."""
