@@ -1,6 +1,6 @@
 """The app with a foreign target (core/foreign.py): `a` adds a URL as a grid row, marked foreign;
 `t` load-tests it on the real engine; `d`, `c` and `x` say rnbench does not deploy or tear it
-down; a bad URL is refused in the prompt."""
+down, and `X` leaves it alone; a bad URL is refused in the prompt."""
 
 from __future__ import annotations
 
@@ -74,5 +74,18 @@ async def test_add_a_url_target_test_it_and_be_refused_teardown(
             await pilot.pause()
             assert cell(app, key, "tps") == f"{record.tps:.1f}"
             assert server.requests >= record.requests
+
+            seen.clear()
+            await pilot.press("X")
+            await pilot.pause()
+            assert key not in str(app.screen.query_one(".dialog-body", Label).render())
+            await pilot.press("y")
+            await pilot.pause()
+            assert cell(app, key, "state") == "in service"  # never "tearing down"
+            done = await wait_for(pilot, seen, m.ActionDone, 60)
+            assert done[0].action == "teardown-all" and key not in done[0].summary
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert cell(app, key, "state") == "in service"
     assert engine.owned() == []
     assert [r.config for r in engine.runs()] == [key]
