@@ -310,3 +310,45 @@ def test_endpoint_not_in_service_exits_1(
     code, _, err = run_cli(capsys, "test", "--endpoint", ENDPOINT, *SHORT)
     assert code == 1
     assert "is not InService: endpoint status Creating" in one_line_error(err)
+
+
+# ---- the foreign backend: what it says of a URL ------------------------------------------
+
+
+class _Pinged(http.server.BaseHTTPRequestHandler):
+    """Answers the container contract's GET /ping."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(200 if self.path == "/v1/ping" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return None
+
+
+def test_url_status_says_when_ping_fails_and_never_owns_it() -> None:
+    from rnbench.core.backend import State
+    from rnbench.core.foreign_backend import ForeignBackend
+    from rnbench.core.sagemaker import SageMakerSettings
+
+    backend = ForeignBackend(SageMakerSettings())
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pinged)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        good = foreign.url(f"http://127.0.0.1:{port}/v1/invocations").configuration()
+        status = backend.describe(good)
+        assert (status.state, status.reason) == (State.IN_SERVICE, "")
+        assert status.deployment is not None
+        assert status.deployment.target.describe() == f"http://127.0.0.1:{port}/v1/invocations"
+        other = foreign.url(f"http://127.0.0.1:{port}/invocations").configuration()
+        assert backend.describe(other).reason == "GET /ping failed: HTTP 404"
+    finally:
+        server.shutdown()
+        server.server_close()
+    gone = backend.describe(good)  # nothing listens there any more
+    assert gone.state is State.IN_SERVICE and "GET /v1/ping failed" in gone.reason
+    assert backend.owned() == [] and backend.region == ""
+    with pytest.raises(UsageError, match=foreign.REFUSAL):
+        backend.teardown(good)
