@@ -169,8 +169,7 @@ def test_foreign_targets_are_never_deployed_or_torn_down(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for command in ("deploy", "compile", "teardown"):
-        argv = [command, "url:http://127.0.0.1:9/invocations"]
-        code, _, err = run_cli(capsys, *argv, *(["--yes"] if command == "teardown" else []))
+        code, _, err = run_cli(capsys, command, "url:http://127.0.0.1:9/invocations")
         assert code == 2, (command, err)
         assert foreign.REFUSAL in one_line_error(err)
 
@@ -257,7 +256,9 @@ def test_endpoint_is_tested_and_survives_teardown_all(
     sagemaker: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     _Runtime.calls.clear()
-    code, out, err = run_cli(capsys, "test", "--endpoint", ENDPOINT, "--concurrency", "2", *SHORT)
+    # a longer warm-up: each load process makes its boto3 client on its first request
+    load = ("--concurrency", "2", "--duration", "2", "--warmup", "3")
+    code, out, err = run_cli(capsys, "test", "--endpoint", ENDPOINT, *load)
     assert code == 0, err
     assert f"endpoint:{ENDPOINT}: foreign target" in err
     assert "runs on ml.m5.xlarge" in err

@@ -262,6 +262,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
         print(f"torn down: {', '.join(done) or 'nothing'}")
         return 0
     config = engine.configuration(args.config)
+    if config.backend == "foreign":  # refused before AWS is asked or the user is
+        raise UsageError(f"{config.key}: {foreign.REFUSAL}")
     status = engine.status(config)
     if status.state is State.UNKNOWN:  # AWS could not be asked: never "not deployed"
         raise ControlPlaneError(f"{config.key}: {status.reason}")

@@ -14,6 +14,8 @@ from rnbench.core import foreign
 from rnbench.core.errors import UsageError
 from rnbench.tui.cli.output import say
 
+REFUSAL = foreign.REFUSAL
+
 if TYPE_CHECKING:
     from rnbench.core.configs import Configuration
     from rnbench.core.engine import Engine
