@@ -57,6 +57,7 @@ async def test_add_a_url_target_test_it_and_be_refused_teardown(
             assert cell(app, key, "where") == "foreign URL"
             assert cell(app, key, "state") == "in service"
             assert "foreign target" in log(pilot)
+            assert "foreign target" in str(app.main_screen.query_one("#detail").render())
 
             for refused_key in ("d", "c", "x"):
                 await pilot.press(refused_key)

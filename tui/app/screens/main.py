@@ -125,6 +125,8 @@ class MainScreen(Screen[None]):
             f"{config.key}: no test yet in this session.\n\nd deploys, t tests "
             f"({self.session.settings.describe()}), s changes the settings."
         )
+        if config.backend == "foreign":
+            hint = foreign_rows.hint(config, self.session.settings.describe())
         self.query_one(LivePanel).show(config.key, self.session.snapshots.get(config.key), hint)
 
     @property

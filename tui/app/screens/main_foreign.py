@@ -43,3 +43,11 @@ def refused(screen: MainScreen, config: Configuration | None) -> bool:
         return False
     screen.explain(f"{config.key}: {foreign.REFUSAL}")
     return True
+
+
+def hint(config: Configuration, settings: str) -> str:
+    """What the live panel says of a foreign row before its first test."""
+    return (
+        f"{config.key}: a foreign target, no test yet in this session.\n\nt tests it "
+        f"({settings}), s changes the settings; rnbench never deploys or tears it down."
+    )
