@@ -13,6 +13,7 @@ from pathlib import Path
 from rnbench.core.backend import Backend
 from rnbench.core.engine import Engine
 from rnbench.core.errors import leaf_errors_mapped
+from rnbench.core.foreign_backend import ForeignBackend
 from rnbench.core.local.backend import LocalBackend
 from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
@@ -59,6 +60,7 @@ def build_engine(
             cuda=cuda, weights=weights, max_batch=max_batch, max_delay_ms=max_delay_ms
         ),
         "sagemaker": SageMakerBackend(settings),
+        "foreign": ForeignBackend(settings),
     }
     with leaf_errors_mapped():
         prices = PriceBook.load(price_overrides(), live=_live_when_usable(settings))

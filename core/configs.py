@@ -11,9 +11,10 @@ from typing import Literal
 
 from rnbench.core.errors import UsageError
 
-BackendName = Literal["local", "sagemaker"]
-Runtime = Literal["eager", "compiled", "bf16", "int8"]
-Accelerator = Literal["cpu", "gpu", "inferentia"]
+BackendName = Literal["local", "sagemaker", "foreign"]
+"""`foreign`: a target rnbench did not deploy (core/foreign.py); never in this registry."""
+Runtime = Literal["eager", "compiled", "bf16", "int8", "unknown"]
+Accelerator = Literal["cpu", "gpu", "inferentia", "unknown"]
 
 
 @dataclass(frozen=True)

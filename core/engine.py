@@ -19,8 +19,11 @@ from rnbench.core.errors import (
     BackendUnavailable,
     NotDeployedError,
     RnbenchError,
+    leaf_errors_mapped,
     speaks_engine_errors,
 )
+from rnbench.core.foreign import USER_GIVEN, ForeignTarget, is_foreign_key
+from rnbench.core.foreign_backend import in_service
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.run_record import TestPlan
 from rnbench.core.sweep import SweepPoint, SweepRun
@@ -52,7 +55,11 @@ class Engine:
         return all_configurations(self.cuda)
 
     def configuration(self, key: str) -> Configuration:
-        """Raises UsageError for an unknown key."""
+        """A configuration, or a foreign target's (`endpoint:NAME`, `url:http://...`).
+
+        Raises UsageError for an unknown key."""
+        if is_foreign_key(key):
+            return ForeignTarget.from_key(key).configuration()
         return get_configuration(key, cuda=self.cuda)
 
     def backend(self, config: Configuration) -> Backend:
@@ -168,3 +175,36 @@ class Engine:
             return self.start_test(config, spec, body, sweep_id)
 
         return SweepRun(start_point, specs, on_point, on_error, stop).start()
+
+    # ---- foreign targets (core/foreign.py): load-tested only, never deployed or torn down ----
+
+    def foreign_configuration(
+        self, target: ForeignTarget, usd_per_hour: float | None = None
+    ) -> Configuration:
+        """The configuration a foreign target is tested and stored as; `usd_per_hour`, when
+        given, is its price (marked as user-given), else it has none.
+
+        Raises:
+            BackendUnavailable: this engine has no backend for foreign targets.
+            UsageError: the price is not a positive number.
+        """
+        if "foreign" not in self._backends:
+            raise BackendUnavailable("this engine cannot test foreign targets")
+        if usd_per_hour is not None:
+            with leaf_errors_mapped():
+                self.prices = self.prices.with_override(
+                    usd_per_hour, config_key=target.key, source=USER_GIVEN
+                )
+        return target.configuration()
+
+    def check_foreign(self, config: Configuration) -> Status:
+        """Ask whether a foreign target can be load-tested now (an endpoint: DescribeEndpoint
+        says it exists and is InService); returns its status (its reason notes a failed ping).
+
+        Raises:
+            UsageError (no such endpoint), NotDeployedError (not InService),
+            ControlPlaneError (AWS could not be asked), BackendUnavailable.
+        """
+        status = self.status(config)
+        in_service(status)
+        return status

@@ -26,6 +26,14 @@ MAIN_KEYS: tuple[Key, ...] = (
     Key("t", "test", "Test", "Load-test the selected deployment with the test settings (s)"),
     Key("x", "teardown", "Tear down", "Tear down the selected deployment (asks first)"),
     Key("X", "teardown_all", "Tear all", "Tear down everything rnbench deployed (asks first)"),
+    Key(
+        "a",
+        "add_target",
+        "Add target",
+        "Add your own target (a URL or a SageMaker endpoint): "
+        "test only, never deployed or torn down",
+        show=False,  # in help and the palette; the footer keeps its room for Quit
+    ),
     Key("s", "settings", "Settings", "Test settings: concurrency, duration, warm-up (saved)"),
     Key("e", "export", "Export", "Export every stored run to CSV (asks for the path)"),
     Key("r", "results", "Results", "Results: stored runs beside the study's published table"),

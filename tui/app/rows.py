@@ -61,6 +61,8 @@ class RowFacts:
 
 
 def where(config: Configuration) -> str:
+    if config.backend == "foreign":
+        return "foreign " + ("URL" if config.key.startswith("url:") else "SM")
     if config.backend == "local":
         return f"local {config.device}"
     return "SM " + config.instance_type.removeprefix("ml.")
@@ -70,11 +72,13 @@ def grid_cells(facts: RowFacts, now: float) -> dict[str, str]:
     """Cell text by column key."""
     config, last = facts.config, facts.last
     up = None if facts.deployed_at is None else max(0.0, now - facts.deployed_at)
+    if config.backend == "foreign":
+        up = None  # not rnbench's to run, nor to count the cost of
     accrued = None
     if up is not None and facts.price is not None:
         accrued = usd_accrued(facts.price.usd_per_hour, up)
     return {
-        "config": config.key,
+        "config": config.label if config.backend == "foreign" else config.key,
         "where": where(config),
         "runtime": config.runtime,
         "state": facts.state,
@@ -93,7 +97,9 @@ def detail_line(facts: RowFacts) -> str:
     """One line about the selected row: hardware, state and why, price and its source."""
     config = facts.config
     parts = [config.label]
-    if config.backend == "sagemaker":
+    if config.backend == "foreign":
+        parts.append("foreign target: load test only, rnbench never deploys or tears it down")
+    elif config.backend == "sagemaker":
         parts.append(f"SageMaker {config.instance_type}")
         if config.neo_target:
             parts.append(f"Neo target {config.neo_target}")

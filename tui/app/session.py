@@ -70,6 +70,13 @@ class Session:
             self.activity.get(config.key),
         )
 
+    def add_foreign(self, config: Configuration) -> bool:
+        """Add a foreign target's row (core/foreign.py); False when it is already a row."""
+        if self.config(config.key) is not None:
+            return False
+        self.configs = (*self.configs, config)
+        return True
+
     def config(self, key: str | None) -> Configuration | None:
         return next((c for c in self.configs if c.key == key), None)
 

@@ -23,6 +23,7 @@ from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.sweep import SweepPoint
 from rnbench.core.test_settings import TestSettings, checked, describe_spec
 from rnbench.results.record import RunRecord
+from rnbench.tui.cli import foreign
 from rnbench.tui.cli.output import money, num, progress_line, runs_table, say, table
 from rnbench.tui.cli.sweep import study_table
 
@@ -197,10 +198,8 @@ def _notes(record: RunRecord) -> None:
     if record.stable is False:
         say("note: the run did not reach the stability criterion before its maximum duration")
     if record.usd_per_hour is None:
-        say(
-            f"note: {record.config} has no price, so cost columns are empty "
-            "(set one in prices.toml)"
-        )
+        how = "--usd-per-hour" if record.backend == "foreign" else "prices.toml"
+        say(f"note: {record.config} has no price, so cost columns are empty (set one with {how})")
     _note_weights(record.weights)
 
 
@@ -217,8 +216,12 @@ def _exit_status(records: list[RunRecord]) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    target = foreign.given_target(args)  # bad input fails before anything is asked
     engine = _engine(args)
-    config = engine.configuration(args.config)
+    if target is not None:
+        config = foreign.checked_configuration(engine, target, args.usd_per_hour)
+    else:
+        config = engine.configuration(args.config)
     return _exit_status(_test(engine, config, args, _image(args)))
 
 
@@ -263,6 +266,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
         print(f"torn down: {', '.join(done) or 'nothing'}")
         return 0
     config = engine.configuration(args.config)
+    if config.backend == "foreign":  # refused before AWS is asked or the user is
+        raise UsageError(f"{config.key}: {foreign.REFUSAL}")
     status = engine.status(config)
     if status.state is State.UNKNOWN:  # AWS could not be asked: never "not deployed"
         raise ControlPlaneError(f"{config.key}: {status.reason}")

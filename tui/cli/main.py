@@ -15,6 +15,7 @@ from pathlib import Path
 from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
 from rnbench.core.signals import interrupt_on_termination
 from rnbench.core.test_settings import parse_concurrency, parse_rates
+from rnbench.tui.cli import foreign
 
 EXAMPLES = """\
 examples:
@@ -22,6 +23,8 @@ examples:
   rnbench deploy local-cpu-compiled                          start a local server and keep it
   rnbench test local-cpu-compiled --rate 10 --duration 30    open loop at 10 requests/s
   rnbench test local-cpu --concurrency 1,4,16                a sweep: throughput-latency curve
+  rnbench test --endpoint my-endpoint --duration 60          an endpoint rnbench did not deploy
+  rnbench test --url http://10.0.0.5:8080/invocations        any server with the SageMaker contract
   rnbench leftovers                                          what is still up, and its cost
   rnbench teardown --all                                     stop everything rnbench started
   rnbench results --study                                    every stored run, and the study
@@ -185,8 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
             _add_batching(p)
         _add_aws(p)
 
-    p = sub.add_parser("test", help="load-test a deployed configuration")
-    p.add_argument("config", metavar="CONFIG")
+    p = sub.add_parser(
+        "test", help="load-test a deployed configuration, or your own endpoint (--endpoint, --url)"
+    )
+    p.add_argument("config", nargs="?", metavar="CONFIG")
+    foreign.add_options(p)
     _add_load(p)
     _add_aws(p)
 

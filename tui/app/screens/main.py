@@ -28,6 +28,7 @@ from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
 from rnbench.tui.app.screens import main_events as events
 from rnbench.tui.app.screens import main_flows as flows
+from rnbench.tui.app.screens import main_foreign as foreign_rows
 from rnbench.tui.app.screens.export import ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
 from rnbench.tui.app.screens.results import ResultsScreen
@@ -124,6 +125,8 @@ class MainScreen(Screen[None]):
             f"{config.key}: no test yet in this session.\n\nd deploys, t tests "
             f"({self.session.settings.describe()}), s changes the settings."
         )
+        if config.backend == "foreign":
+            hint = foreign_rows.hint(config, self.session.settings.describe())
         self.query_one(LivePanel).show(config.key, self.session.snapshots.get(config.key), hint)
 
     @property
@@ -193,6 +196,8 @@ class MainScreen(Screen[None]):
     # ---- keys ----------------------------------------------------------------------------
 
     def _act(self, action: str) -> None:
+        if foreign_rows.refused(self, self.selected):
+            return
         config = self.ready_config(action)
         if config is None:
             return
@@ -220,7 +225,11 @@ class MainScreen(Screen[None]):
         self.show_rows()
 
     def action_teardown(self) -> None:
-        flows.confirm_teardown(self)
+        if not foreign_rows.refused(self, self.selected):
+            flows.confirm_teardown(self)
+
+    def action_add_target(self) -> None:
+        foreign_rows.add_target(self)
 
     def action_teardown_all(self) -> None:
         flows.confirm_teardown_all(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rnbench.core.foreign import is_foreign_key
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import workers
 from rnbench.tui.app.rows import is_deployed
@@ -53,7 +54,7 @@ def confirm_teardown_all(screen: MainScreen) -> None:
     if not screen.have_engine("tear down"):
         return
     session = screen.session
-    up = [c.key for c in session.configs if is_deployed(session.statuses.get(c.key))]
+    up = [c.key for c in session.configs if _ours_and_up(screen, c.key)]
     listed = ", ".join(up) if up else "none known to this screen"
     body = f"This deletes every deployment rnbench created ({listed}), local and SageMaker."
     screen.app.push_screen(
@@ -64,11 +65,12 @@ def confirm_teardown_all(screen: MainScreen) -> None:
 
 def teardown_all(screen: MainScreen) -> None:
     session = screen.session
-    for key in session.tests:
-        session.activity[key] = "tearing down"
-    session.stop_tests()
+    for key in [k for k in {*session.tests, *session.stops} if not is_foreign_key(k)]:
+        if key in session.tests:
+            session.activity[key] = "tearing down"
+        session.stop_tests(key)  # a foreign target's test goes on: nothing of it is torn down
     for config in session.configs:
-        if is_deployed(session.statuses.get(config.key)):
+        if _ours_and_up(screen, config.key):
             session.activity[config.key] = "tearing down"
     screen.log_line("tearing down everything rnbench deployed…")
     screen.thread(workers.teardown_all, "teardown-all")
@@ -124,6 +126,11 @@ def _offer_leftovers(screen: MainScreen, message: m.OwnedListed) -> None:
     screen.app.push_screen(
         LeftoversScreen(message.deployments, message.prices, screen.clock()), choice
     )
+
+
+def _ours_and_up(screen: MainScreen, key: str) -> bool:
+    """Deployed by rnbench and up: a foreign target (core/foreign.py) never is."""
+    return not is_foreign_key(key) and is_deployed(screen.session.statuses.get(key))
 
 
 def _exit(screen: MainScreen) -> None:
