@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from rnbench.core.errors import BackendUnavailable
+from rnbench.inference.errors import DeviceUnavailable
 from rnbench.inference import runtimes
 from rnbench.inference.agreement import describe, measure_agreement
 from rnbench.inference.batcher import Batcher
@@ -118,12 +118,12 @@ def test_bf16_is_refused_with_the_reason_on_a_cpu_without_it() -> None:
     assert "BF16" not in reason.split("reports", 1)[1]
     if "avx2" in cpu_flags():
         assert "avx2" in isa_summary()
-    with pytest.raises(BackendUnavailable, match="needs a CPU with BF16"):
+    with pytest.raises(DeviceUnavailable, match="needs a CPU with BF16"):
         runtimes.load_runtime("bf16", "cpu")
 
 
 def test_cpu_only_runtimes_refuse_cuda() -> None:
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(DeviceUnavailable):
         runtimes.load_runtime("int8", "cuda")
 
 
