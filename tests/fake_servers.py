@@ -77,6 +77,11 @@ class FakeServer:
         self._thread.join(10)
         self._loop.close()
 
+    def die(self) -> None:
+        """Stop serving at once, as a crashed server does: open connections are dropped and
+        new ones refused."""
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+
     async def _serve(self) -> asyncio.Server:
         self._semaphore = asyncio.Semaphore(self.behaviour.limit)
         self._origin = time.monotonic()
