@@ -126,6 +126,7 @@ def _specs(args: argparse.Namespace) -> list[LoadSpec]:
         args.warmup,
         tuple(args.rate or ()),
         args.stability,
+        args.max_error_pct,
     )
     return checked(settings).specs(timeout_s=args.timeout, arrival=args.arrival)
 
@@ -179,6 +180,9 @@ class _ProgressPrinter:
 
 
 def _notes(record: RunRecord) -> None:
+    if record.status != "ok":
+        load = f"{record.concurrency} clients" if record.rate is None else f"{record.rate:g} req/s"
+        say(f"{record.config} at {load}: {record.status}: {record.note or 'see its errors'}")
     residual = record.littles_law_residual_pct
     if residual is not None and residual > LITTLE_LIMIT_PCT:
         say(

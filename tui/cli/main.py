@@ -11,9 +11,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from rnbench.core import test_settings
 from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
-from rnbench.core.test_settings import parse_concurrency, parse_rates
 
 EXAMPLES = """\
 examples:
@@ -33,40 +34,52 @@ lists them with their state. The interactive explorer is `rnbench-tui`.
 """
 
 
-def _positive_int_list(text: str) -> list[int]:
-    try:
-        return list(parse_concurrency(text))
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (`rnbench test: error: ...`), exit 2; the
+    usage itself is for `--help`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_float_list(text: str) -> list[float]:
-    try:
-        values = list(parse_rates(text))
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse type from one of the core's parsers (the TUI's settings use the same)."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    values = test_settings.parse_rates(text)
     if not values:
-        raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
+        raise UsageError(f"expected positive numbers: {text!r}")
     return values
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number: {text!r}")
+def _port(text: str) -> int:
+    value = test_settings.whole("port", text)
+    if not 0 <= value <= 65535:
+        raise UsageError(f"port must be between 0 and 65535, got {value}")
     return value
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number: {text!r}") from None
+def _positive_float(text: str) -> float:
+    value = test_settings.number("value", text, "")
+    if not value > 0:
+        raise UsageError(f"expected a positive number: {text!r}")
+    return value
+
+
+def _whole(text: str) -> int:
+    value = test_settings.whole("value", text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected zero or more: {text!r}")
+        raise UsageError(f"expected zero or more: {text!r}")
     return value
 
 
@@ -82,14 +95,14 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("load")
     group.add_argument(
         "--concurrency",
-        type=_positive_int_list,
+        type=_checked(test_settings.parse_concurrency),
         default=[16],
         metavar="N[,N...]",
         help="closed loop: concurrent clients (default 16, as the study); a list runs a sweep",
     )
     group.add_argument(
         "--rate",
-        type=_positive_float_list,
+        type=_checked(_rates),
         metavar="R[,R...]",
         help="open loop: requests per second, timed from their intended send time; "
         "a list runs a sweep",
@@ -101,29 +114,43 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
         help="open loop arrivals (default constant)",
     )
     group.add_argument(
-        "--duration", type=_positive_float, default=30.0, help="measured seconds (default 30)"
+        "--duration",
+        type=_checked(test_settings.parse_duration),
+        default=30.0,
+        help="measured seconds (default 30)",
     )
     group.add_argument(
         "--warmup",
-        type=_non_negative_float,
+        type=_checked(test_settings.parse_warmup),
         default=5.0,
         help="unmeasured seconds before measuring (default 5)",
     )
     group.add_argument(
         "--stability",
-        type=_positive_float,
+        type=_checked(test_settings.parse_stability),
         metavar="PCT",
         help="stop once TPS and p99 of the last 3 windows agree within PCT %% "
         "(--duration is then the maximum)",
     )
     group.add_argument(
-        "--timeout", type=_positive_float, default=30.0, help="per-request timeout, s (default 30)"
+        "--timeout",
+        type=_checked(test_settings.parse_timeout),
+        default=30.0,
+        help="per-request timeout, s (default 30)",
+    )
+    group.add_argument(
+        "--max-error-pct",
+        type=_checked(test_settings.parse_max_error_pct),
+        default=test_settings.DEFAULT_MAX_ERROR_PCT,
+        metavar="PCT",
+        help="a run with more failed requests than PCT %% of those sent is 'degraded' "
+        "(none succeeded: 'failed') and the command exits 1 (default 5)",
     )
     group.add_argument("--image", type=Path, help="request image (default: the study's JPEG)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rnbench",
         description="Which hardware serves ResNet-50 fastest and cheapest? Deploy, load-test, "
         "cost and tear down configurations, locally or on Amazon SageMaker.",
@@ -145,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", choices=("eager", "compiled"), default="eager")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080, as SageMaker)")
+    p.add_argument(
+        "--port", type=_checked(_port), default=8080, help="port (default 8080, as SageMaker)"
+    )
 
     for name, text in (
         ("compile", "compile a configuration (Neo job on SageMaker, ONNX export locally)"),
@@ -179,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws(p)
 
     p = sub.add_parser("results", help="table of stored runs, newest first")
-    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument(
+        "--limit", type=_checked(_whole), default=50, help="at most this many (default 50)"
+    )
     p.add_argument(
         "--study",
         action="store_true",
@@ -190,8 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, required=True, metavar="PATH")
 
     p = sub.add_parser("recommend", help="cheapest measured configuration meeting an SLO")
-    p.add_argument("--p99", type=_positive_float, required=True, metavar="MS")
-    p.add_argument("--tps", type=_positive_float, required=True, metavar="N")
+    p.add_argument("--p99", type=_checked(_positive_float), required=True, metavar="MS")
+    p.add_argument("--tps", type=_checked(_positive_float), required=True, metavar="N")
     return parser
 
 
