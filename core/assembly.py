@@ -58,6 +58,7 @@ def build_engine(
     with leaf_errors_mapped():
         prices = PriceBook.load(price_overrides(), live=_live_when_usable(settings))
         store = RunStore(store_path or results_database())
+        store.mark_interrupted()  # runs whose process died: never `running` forever
     return Engine(backends, store, prices, cuda=cuda)
 
 

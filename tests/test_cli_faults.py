@@ -11,47 +11,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_servers import Behaviour, FakeServer
+from fake_servers import Behaviour, FakeServer, served_engine
 
-from rnbench.core.backend import Deployment, ServerLatency, State, Status
-from rnbench.core.configs import Configuration
-from rnbench.core.engine import Engine
 from rnbench.core.loadgen.types import LoadSummary, Window
 from rnbench.core.paths import results_database
 from rnbench.core.run_record import run_status
 from rnbench.core.targets import CONNECTION
-from rnbench.results.prices import PriceBook
 from rnbench.results.store import RunStore
 from rnbench.tui.cli import commands
 from rnbench.tui.cli.main import main
-
-
-class ServedBackend:
-    """A backend whose every configuration is in service on one fake server."""
-
-    name = "local"
-
-    def __init__(self, server: FakeServer) -> None:
-        self._server = server
-
-    def region(self) -> str:
-        return ""
-
-    def unavailable_reason(self, config: Configuration) -> str | None:
-        return None
-
-    def describe(self, config: Configuration) -> Status:
-        target = self._server.target
-        deployment = Deployment(config.key, "local", "fake", target, time.time())
-        return Status(config.key, State.IN_SERVICE, deployment=deployment)
-
-    def server_latency(
-        self, deployment: Deployment, start: float, end: float
-    ) -> ServerLatency | None:
-        return None
-
-    def owned(self) -> list[Deployment]:
-        return []
 
 
 def _die_after(server: FakeServer, requests: int) -> None:
@@ -61,16 +29,6 @@ def _die_after(server: FakeServer, requests: int) -> None:
         server.die()
 
     threading.Thread(target=watch, daemon=True).start()
-
-
-def _engine(server: FakeServer) -> Engine:
-    store = RunStore(results_database())
-    backend = ServedBackend(server)
-    return Engine(
-        {"local": backend, "sagemaker": backend},
-        store,
-        PriceBook.load(Path("/nonexistent-prices.toml")),
-    )  # type: ignore[dict-item]
 
 
 def _summary(requests: int, errors: int) -> LoadSummary:
@@ -115,7 +73,7 @@ def test_a_server_dying_mid_test_is_degraded_exit_1_and_exported_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     with FakeServer(Behaviour(service_s=0.002)) as server:
-        monkeypatch.setattr(commands, "_engine", lambda args: _engine(server))
+        monkeypatch.setattr(commands, "_engine", lambda args: served_engine(server))
         _die_after(server, requests=1_500)  # past the warm-up (~500 requests): mid-measurement
         argv = ["test", "local-cpu", "--concurrency", "4", "--duration", "4", "--warmup", "0.5"]
         code = main(argv)
@@ -128,7 +86,7 @@ def test_a_server_dying_mid_test_is_degraded_exit_1_and_exported_so(
         assert record.status == "degraded" and record.requests > 0
         assert 0 < record.errors < 2_000  # backed off: not tens of thousands
         assert len(store.windows(record.run_id)) >= 3
-    monkeypatch.setattr(commands, "_engine", lambda args: _engine(server))
+    monkeypatch.setattr(commands, "_engine", lambda args: served_engine(server))
     assert main(["results"]) == 0
     out, _ = capsys.readouterr()
     assert "degraded" in out.splitlines()[-1]
@@ -142,7 +100,7 @@ def test_a_high_error_threshold_keeps_the_same_run_ok(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with FakeServer(Behaviour(service_s=0.002, error_every=10)) as server:
-        monkeypatch.setattr(commands, "_engine", lambda args: _engine(server))
+        monkeypatch.setattr(commands, "_engine", lambda args: served_engine(server))
         argv = ["test", "local-cpu", "--concurrency", "2", "--duration", "1", "--warmup", "0"]
         assert main([*argv, "--max-error-pct", "0"]) == 1
         assert main([*argv, "--max-error-pct", "20"]) == 0
