@@ -6,6 +6,7 @@ them. The backends import them lazily, in worker threads or child processes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from rnbench.core.local.backend import LocalBackend
 from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
 from rnbench.core.sagemaker.live import live_price
+from rnbench.core.weights_file import check_weights_file
+from rnbench.inference.weights import WEIGHTS_ENV
 from rnbench.results.prices import LivePrice, Price, PriceBook
 from rnbench.results.store import RunStore
 
@@ -44,8 +47,12 @@ def build_engine(
     """The engine with both backends.
 
     Raises:
-        UsageError: the results store or a price override file cannot be read.
+        UsageError: the weights file, rnbench's config file, the results store or a price
+            override file is bad (the message says which and why).
     """
+    named = weights or os.environ.get(WEIGHTS_ENV)
+    if named:
+        check_weights_file(Path(named).expanduser())
     aws = aws or AwsOptions()
     cuda = cuda_present()
     settings = SageMakerSettings.resolve(
@@ -87,7 +94,7 @@ def build_engine_from(values: Mapping[str, object]) -> Engine:
     `weights` (a path), each optional. The CLI and the TUI both build theirs here.
 
     Raises:
-        UsageError: the results store or a price override file cannot be read.
+        UsageError: as `build_engine`.
     """
     weights = values.get("weights")
     return build_engine(aws_options(values), weights=Path(str(weights)) if weights else None)

@@ -129,6 +129,12 @@ class RunStore:
                 f"results database {self.path} was written by a newer rnbench "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})"
             )
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise ResultsUsageError(
+                f"results database {self.path} is corrupt ({problems[0]}); move it aside "
+                "and rnbench starts a new one"
+            )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=5000")
