@@ -129,10 +129,11 @@ class RunStore:
                 f"results database {self.path} was written by a newer rnbench "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})"
             )
-        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(1)")]
         if problems != ["ok"]:
+            lines = " ".join(problems).replace("*** in database main ***", "").split()
             raise ResultsUsageError(
-                f"results database {self.path} is corrupt ({problems[0]}); move it aside "
+                f"results database {self.path} is corrupt ({' '.join(lines)}); move it aside "
                 "and rnbench starts a new one"
             )
         db.execute("PRAGMA journal_mode=WAL")
@@ -153,7 +154,8 @@ class RunStore:
             for name in RUN_COLUMNS:
                 if name not in present:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {_q(name)} {_SQL_TYPE[_TYPES[name]]}")
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:  # opening an up-to-date database writes nothing
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
