@@ -82,6 +82,10 @@ def _not_a_database(folder: Path) -> None:
     results_database().write_bytes(b"this is not a database" * 500)
 
 
+def _config_binary(folder: Path) -> None:
+    (data_dir() / "config.toml").write_bytes(b"\xff\xfe\x00garbage")
+
+
 def _directory(folder: Path) -> None:
     (folder / "a-dir").mkdir()
 
@@ -162,7 +166,7 @@ CASES: list[tuple[str, list[str], Setup | None, str]] = [
     ("config-sagemaker-not-table", ["results"], _config('sagemaker = "eu-west-1"\n'), "table"),
     ("config-unknown-table", ["run", "local-cpu"], _config('[aws]\nregion = "eu-west-1"\n'),
      "unknown table"),
-    ("config-binary", ["results"], _write_config_binary := None, "config.toml"),
+    ("config-binary", ["results"], _config_binary, "config.toml"),
     ("prices-not-toml", ["results"], _prices("[[["), "prices"),
     ("database-corrupt-page", ["results"], _corrupt_page, "corrupt"),
     ("database-not-sqlite", ["results"], _not_a_database, "results database"),
@@ -170,16 +174,6 @@ CASES: list[tuple[str, list[str], Setup | None, str]] = [
     ("sagemaker-unavailable-run", ["run", "c5-neo", "--duration", "1"], None, "no AWS region"),
     ("sagemaker-unavailable-deploy", ["deploy", "g4dn"], None, "no AWS region"),
 ]  # fmt: skip
-
-
-def _config_binary(folder: Path) -> None:
-    (data_dir() / "config.toml").write_bytes(b"\xff\xfe\x00garbage")
-
-
-CASES = [
-    (name, argv, _config_binary if name == "config-binary" else setup, word)
-    for name, argv, setup, word in CASES
-]
 
 
 @pytest.fixture(autouse=True)
