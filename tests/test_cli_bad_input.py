@@ -176,6 +176,10 @@ CASES: list[tuple[str, list[str], Setup | None, str]] = [
 ]  # fmt: skip
 
 
+def _no_exec(*args: object) -> None:
+    raise AssertionError(f"bad input reached os.execv{args}")
+
+
 @pytest.fixture(autouse=True)
 def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """SageMaker is not set up here: no region, no role, no credentials."""
@@ -184,6 +188,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "RNBENCH_WEIGHTS",
     ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os, "execv", _no_exec)  # `serve` must never replace the test process
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
 
