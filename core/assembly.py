@@ -6,6 +6,7 @@ them. The backends import them lazily, in worker threads or child processes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from rnbench.core.local.backend import LocalBackend
 from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
 from rnbench.core.sagemaker.live import live_price
+from rnbench.core.weights_file import check_weights_file
+from rnbench.inference.weights import WEIGHTS_ENV
 from rnbench.results.prices import LivePrice, Price, PriceBook
 from rnbench.results.store import RunStore
 
@@ -48,8 +51,12 @@ def build_engine(
     batching; None keeps the server's defaults).
 
     Raises:
-        UsageError: the results store or a price override file cannot be read.
+        UsageError: the weights file, rnbench's config file, the results store or a price
+            override file is bad (the message says which and why).
     """
+    named = weights or os.environ.get(WEIGHTS_ENV)
+    if named:
+        check_weights_file(Path(named).expanduser())
     aws = aws or AwsOptions()
     cuda = cuda_present()
     settings = SageMakerSettings.resolve(
@@ -65,6 +72,7 @@ def build_engine(
     with leaf_errors_mapped():
         prices = PriceBook.load(price_overrides(), live=_live_when_usable(settings))
         store = RunStore(store_path or results_database())
+        store.mark_interrupted()  # runs whose process died: never `running` forever
     return Engine(backends, store, prices, cuda=cuda)
 
 
@@ -94,7 +102,7 @@ def build_engine_from(values: Mapping[str, object]) -> Engine:
     optional. The CLI and the TUI both build theirs here.
 
     Raises:
-        UsageError: the results store or a price override file cannot be read.
+        UsageError: as `build_engine`.
     """
     weights = values.get("weights")
     max_batch, max_delay_ms = values.get("max_batch"), values.get("max_delay_ms")

@@ -19,6 +19,7 @@ from rnbench.core.errors import (
     BackendUnavailable,
     NotDeployedError,
     RnbenchError,
+    UsageError,
     leaf_errors_mapped,
     speaks_engine_errors,
 )
@@ -99,6 +100,18 @@ class Engine:
                 done.append(config.key)
         return done
 
+    def check_usable(self, config: Configuration) -> Status:
+        """The configuration's status, when its backend can serve it here.
+
+        Raises:
+            UsageError: it cannot (no AWS region, role or credentials; no CUDA): the message
+                says why. An unreachable control plane is not this: its status is `unknown`.
+        """
+        status = self.status(config)
+        if status.state is State.UNAVAILABLE:
+            raise UsageError(f"{config.key} is unavailable here: {status.reason or 'no reason'}")
+        return status
+
     @speaks_engine_errors
     def start_test(
         self, config: Configuration, spec: LoadSpec, body: bytes, sweep_id: str = ""
@@ -110,7 +123,10 @@ class Engine:
         """
         status = self.status(config)
         if status.state is not State.IN_SERVICE or status.deployment is None:
-            raise NotDeployedError(f"{config.key} is not in service ({status.state.value})")
+            raise NotDeployedError(
+                f"{config.key} is not in service ({status.state.value}"
+                + (f": {status.reason})" if status.reason else ")")
+            )
         plan = TestPlan(config, status.deployment, spec, body, self.price(config), sweep_id)
         return TestRun(self.store, self.backend(config), plan).start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -38,13 +39,21 @@ def check_image(body: bytes, name: str = "image") -> None:
     if len(body) > MAX_BODY_BYTES:
         raise UsageError(f"{name} is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
     try:
-        with Image.open(io.BytesIO(body)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(body))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UsageError(f"{name} is too large to decode ({exc.args[0].split(',')[0]})") from exc
+    except UnidentifiedImageError as exc:
+        raise UsageError(f"{name} is not an image rnbench can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UsageError(f"{name} is corrupt: {exc}") from exc
+    try:
+        with opened as image:
             if image.format not in ("JPEG", "PNG"):
                 raise UsageError(f"{name} is {image.format}, not a JPEG or PNG image")
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise UsageError(f"{name} is {image.width}x{image.height}: too many pixels")
             image.load()
-    except UnidentifiedImageError as exc:
-        raise UsageError(f"{name} is not an image rnbench can read") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise UsageError(f"{name} is corrupt: {exc}") from exc

@@ -34,6 +34,45 @@ class TestPlan:
     """The sweep this run belongs to; empty for a single test."""
 
 
+ERROR_STATUSES = ("degraded", "failed", "interrupted")
+"""Statuses of runs whose figures must not be taken as the configuration's performance."""
+
+
+def run_status(summary: LoadSummary, max_error_pct: float) -> tuple[str, str]:
+    """(status, note) of a finished run.
+
+    `ok`: at most `max_error_pct` % of the requests sent failed, and at most `max_error_pct` %
+    of the measured windows were outages (errors and not one success). `degraded`: more, but some
+    requests succeeded (the figures describe a broken endpoint, not the hardware). `failed`: none
+    succeeded (a failed run's record also comes from a load run that raised).
+
+    Outages are counted apart because workers back off from a dead server (a few tries a second):
+    its seconds of silence weigh little in the count of requests.
+    """
+    sent = summary.requests + summary.error_count
+    if summary.requests == 0:
+        return "failed", f"no request succeeded ({_errors(summary)})"
+    share = 100.0 * summary.error_count / sent
+    if share > max_error_pct:
+        return "degraded", (
+            f"{share:.1f} % of {sent} requests failed (more than {max_error_pct:g} %): "
+            f"{_errors(summary)}"
+        )
+    windows = summary.windows
+    outages = sum(1 for w in windows if w.requests == 0 and sum(w.errors.values()) > 0)
+    if windows and 100.0 * outages / len(windows) > max_error_pct:
+        return "degraded", (
+            f"no request succeeded in {outages} of {len(windows)} measured windows "
+            f"(more than {max_error_pct:g} %): {_errors(summary)}"
+        )
+    return "ok", ""
+
+
+def _errors(summary: LoadSummary) -> str:
+    kinds = sorted(summary.errors.items(), key=lambda item: -item[1])
+    return ", ".join(f"{kind} {count}" for kind, count in kinds) or "no errors"
+
+
 def build_record(
     plan: TestPlan, run_id: str, started_at: str, summary: LoadSummary | None, status: str
 ) -> RunRecord:
@@ -111,7 +150,8 @@ def with_server_latency(record: RunRecord, latency: ServerLatency | None) -> Run
     if latency is None:
         return record
     if latency.model_p50_ms is None and latency.overhead_p50_ms is None:
-        return replace(record, note=latency.note) if latency.note else record
+        note = "; ".join(n for n in (record.note, latency.note) if n)
+        return replace(record, note=note)
     return replace(
         record,
         server_p50_ms=latency.model_p50_ms,

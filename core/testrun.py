@@ -16,7 +16,7 @@ from rnbench.core.backend import Backend
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen import LoadRun
 from rnbench.core.loadgen.types import LoadSummary, Window
-from rnbench.core.run_record import TestPlan, build_record, with_server_latency
+from rnbench.core.run_record import TestPlan, build_record, run_status, with_server_latency
 from rnbench.core.window_log import WindowLog
 from rnbench.results.errors import ResultsError
 from rnbench.results.record import RunRecord
@@ -111,7 +111,10 @@ class TestRun:
                 self._windows.add(self._load.poll())
                 time.sleep(0.2)
             self._windows.add(self._load.poll())
-            record = self._with_server_latency(self._record_from(self._load.result(), "ok"))
+            summary = self._load.result()
+            status, note = run_status(summary, self._plan.spec.max_error_pct)
+            record = replace(self._record_from(summary, status), note=note)
+            record = self._with_server_latency(record)
             self._store.finish_run(record)
             with self._lock:
                 self._record = record

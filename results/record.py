@@ -48,7 +48,10 @@ class RunRecord:
     rnbench_version: str
     torch_version: str
     status: str = "ok"
-    """`ok`, `failed` or `running` (a run interrupted before it finished stays `running`)."""
+    """`ok`; `degraded` (more failed requests than the run's error threshold, 5 % by default,
+    but some succeeded); `failed` (none succeeded, or the run broke); `running` (in progress);
+    `interrupted` (its process died while it ran: figures are computed from its stored windows,
+    see `note`)."""
     rate: float | None = None
     server_p99_ms: float | None = None
     errors_by_kind: str = ""

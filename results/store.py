@@ -2,6 +2,10 @@
 
 Runs are written as they go: `begin_run` inserts a `running` row, each window is committed as it
 arrives (a crash loses at most the last one), and `finish_run` replaces the row with the result.
+While a run goes, its process holds an exclusive lock on `running/<run_id>.lock` beside the
+database; the kernel drops it when the process dies, however it dies. `mark_interrupted` (called
+when the engine is built) turns `running` rows whose lock is free into `interrupted` ones, with
+figures computed from the windows they stored.
 The `runs` table has one column per `RunRecord` field; a field added to `RunRecord` later (it must
 have a default) becomes a column on the next open (ALTER TABLE ADD COLUMN). `user_version` holds
 the schema version. One connection is shared by all threads, behind a lock.
@@ -9,6 +13,9 @@ the schema version. One connection is shared by all threads, behind a lock.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import secrets
 import sqlite3
 import threading
@@ -21,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rnbench.results.cost import cost_figures
 from rnbench.results.errors import ResultsError, ResultsUsageError
 from rnbench.results.record import RUN_COLUMNS, RunRecord
 
@@ -98,6 +106,8 @@ class RunStore:
         """
         self.path = path
         self._lock = threading.Lock()
+        self._held: dict[str, int] = {}
+        """Lock files (descriptors) of the runs this store is writing."""
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as e:
@@ -119,6 +129,13 @@ class RunStore:
                 f"results database {self.path} was written by a newer rnbench "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})"
             )
+        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(1)")]
+        if problems != ["ok"]:
+            lines = " ".join(problems).replace("*** in database main ***", "").split()
+            raise ResultsUsageError(
+                f"results database {self.path} is corrupt ({' '.join(lines)}); move it aside "
+                "and rnbench starts a new one"
+            )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=5000")
@@ -137,7 +154,8 @@ class RunStore:
             for name in RUN_COLUMNS:
                 if name not in present:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {_q(name)} {_SQL_TYPE[_TYPES[name]]}")
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:  # opening an up-to-date database writes nothing
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -175,7 +193,72 @@ class RunStore:
         """
         if record.status != "running":
             record = replace(record, status="running")
-        self._write_run(record, "INSERT")
+        self._hold(record.run_id)
+        try:
+            self._write_run(record, "INSERT")
+        except BaseException:
+            self._release(record.run_id)
+            raise
+
+    def _lock_path(self, run_id: str) -> Path:
+        return self.path.parent / "running" / f"{run_id}.lock"
+
+    def _hold(self, run_id: str) -> None:
+        """Take the run's lock (before its `running` row exists, so it is never seen unheld)."""
+        path = self._lock_path(run_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ResultsError(f"cannot create {path}: {e.strerror or e}") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._held[run_id] = fd
+
+    def _release(self, run_id: str) -> None:
+        fd = self._held.pop(run_id, None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                self._lock_path(run_id).unlink()
+            os.close(fd)
+
+    def _owner_alive(self, run_id: str) -> bool:
+        """Whether some live process (this one included) holds the run's lock."""
+        if run_id in self._held:
+            return True
+        try:
+            fd = os.open(self._lock_path(run_id), os.O_RDWR)
+        except OSError:
+            return False  # no lock file: its process died before or after it, or is older
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            self._lock_path(run_id).unlink()
+        return False
+
+    def mark_interrupted(self) -> list[str]:
+        """Mark `running` runs whose process died as `interrupted`; returns their ids.
+
+        Their figures are computed from their stored windows: requests, errors, duration, TPS,
+        mean and max latency exactly; the percentiles as the highest of the windows' (a
+        percentile of the whole run is never above that of its worst window), as the note says.
+
+        Raises:
+            ResultsError: the database cannot be read or written.
+        """
+        names = ", ".join(_q(n) for n in RUN_COLUMNS)
+        with self._locked("read running runs") as db:
+            rows = db.execute(f"SELECT {names} FROM runs WHERE status = 'running'").fetchall()
+        marked = []
+        for record in map(self._record, rows):
+            if self._owner_alive(record.run_id):
+                continue
+            self.finish_run(interrupted(record, self.windows(record.run_id)))
+            marked.append(record.run_id)
+        return marked
 
     def add_window(self, run_id: str, window: WindowRow) -> None:
         """Store one window of a run, committed at once.
@@ -209,6 +292,8 @@ class RunStore:
                     f"INSERT INTO runs (run_id, {names}) VALUES ({marks})",
                     [record.run_id, *values],
                 )
+        if record.status != "running":
+            self._release(record.run_id)
 
     def _record(self, row: sqlite3.Row | tuple[Any, ...]) -> RunRecord:
         return RunRecord(**{n: _from_sql(n, v) for n, v in zip(RUN_COLUMNS, row, strict=True)})
@@ -271,9 +356,46 @@ class RunStore:
         """Close the database; the store cannot be used afterwards."""
         with self._lock:
             self._db.close()
+        for run_id in list(self._held):
+            self._release(run_id)
 
     def __enter__(self) -> RunStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def interrupted(record: RunRecord, windows: list[WindowRow]) -> RunRecord:
+    """`record` of a run whose process died, with what its stored `windows` tell."""
+    if not windows:
+        note = "interrupted before any window was stored: nothing was measured"
+        return replace(record, status="interrupted", note=note)
+    requests = sum(w.requests for w in windows)
+    duration_s = max(w.elapsed_s for w in windows)
+    mean_ms = sum(w.mean_ms * w.requests for w in windows) / requests if requests else 0.0
+    note = (
+        f"interrupted after {len(windows)} stored windows ({duration_s:g} s): figures from "
+        "them; p50-p99 are the highest of its windows' (upper bounds)"
+    )
+    tps = requests / duration_s if duration_s > 0 else 0.0
+    costs = cost_figures(tps, record.usd_per_hour)
+    return replace(
+        record,
+        status="interrupted",
+        note=note,
+        duration_s=duration_s,
+        requests=requests,
+        errors=sum(w.errors for w in windows),
+        tps=tps,
+        tps_per_usd_hour=costs.tps_per_usd_hour,
+        usd_per_1m=costs.usd_per_1m,
+        inferences_per_usd=costs.inferences_per_usd,
+        transactions_per_hour=costs.transactions_per_hour,
+        mean_ms=mean_ms,
+        p50_ms=max(w.p50_ms for w in windows),
+        p90_ms=max(w.p90_ms for w in windows),
+        p95_ms=max(w.p95_ms for w in windows),
+        p99_ms=max(w.p99_ms for w in windows),
+        max_ms=max(w.max_ms for w in windows),
+    )

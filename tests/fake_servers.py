@@ -14,12 +14,19 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import psutil
 
+from rnbench.core.backend import Deployment, ServerLatency, State, Status
+from rnbench.core.configs import Configuration
+from rnbench.core.engine import Engine
+from rnbench.core.paths import results_database
 from rnbench.core.targets import HttpTarget, InvokeError, Invoker, Reply
 from rnbench.inference.contract import INVOCATIONS_PATH, SERVER_TIME_HEADER
+from rnbench.results.prices import PriceBook
+from rnbench.results.store import RunStore
 
 _BODY = b'{"top5": []}'
 
@@ -76,6 +83,11 @@ class FakeServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+    def die(self) -> None:
+        """Stop serving at once, as a crashed server does: open connections are dropped and
+        new ones refused."""
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
 
     async def _serve(self) -> asyncio.Server:
         self._semaphore = asyncio.Semaphore(self.behaviour.limit)
@@ -216,3 +228,41 @@ def load_processes() -> list[psutil.Process]:
         except psutil.NoSuchProcess:
             pass
     return found
+
+
+class ServedBackend:
+    """A backend whose every configuration is in service on one fake server."""
+
+    name = "local"
+
+    def __init__(self, server: FakeServer) -> None:
+        self._server = server
+
+    def region(self) -> str:
+        return ""
+
+    def unavailable_reason(self, config: Configuration) -> str | None:
+        return None
+
+    def describe(self, config: Configuration) -> Status:
+        target = self._server.target
+        deployment = Deployment(config.key, "local", "fake", target, time.time())
+        return Status(config.key, State.IN_SERVICE, deployment=deployment)
+
+    def server_latency(
+        self, deployment: Deployment, start: float, end: float
+    ) -> ServerLatency | None:
+        return None
+
+    def owned(self) -> list[Deployment]:
+        return []
+
+
+def served_engine(server: FakeServer) -> Engine:
+    """An engine on the results database of RNBENCH_HOME whose every configuration is served
+    by `server` (no price)."""
+    store = RunStore(results_database())
+    store.mark_interrupted()
+    backend = ServedBackend(server)
+    no_prices = PriceBook.load(Path("/nonexistent/prices.toml"))
+    return Engine({"local": backend, "sagemaker": backend}, store, no_prices)  # type: ignore[dict-item]

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from rnbench.inference.errors import DeviceUnavailable
 from rnbench.inference import runtimes
 from rnbench.inference.agreement import describe, measure_agreement
 from rnbench.inference.batcher import Batcher
+from rnbench.inference.errors import DeviceUnavailable
 from rnbench.inference.natural_images import agreement_batches, calibration_batches
 from rnbench.inference.openvino_runtime import (
     OpenVinoRuntime,

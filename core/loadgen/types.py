@@ -35,6 +35,9 @@ class LoadSpec:
     """Open loop: constant spacing or Poisson arrivals."""
     timeout_s: float = 30.0
     """Per-request timeout; a request past it counts as a `timeout` error."""
+    max_error_pct: float = 5.0
+    """The largest share of failed requests (percent of all sent) a run may have and still be
+    `ok`; above it the run is `degraded` (see `rnbench.core.run_record.run_status`)."""
     processes: int = 0
     """Load-generator processes; 0 picks a number from `concurrency`."""
     window_s: float = 1.0

@@ -23,12 +23,34 @@ from collections.abc import Callable
 
 from rnbench.core.loadgen.recorder import CLIENT_ERROR, Recorder
 from rnbench.core.loadgen.types import Arrival
-from rnbench.core.targets import InvokeError, Invoker, Reply
+from rnbench.core.targets import CONNECTION, InvokeError, Invoker, Reply
 
 LATE_AFTER_NS = 1_000_000
 """An open-loop request claimed by a worker more than 1 ms after its intended time is late."""
 _LONG_WAIT_NS = 50_000_000
 """Waits longer than this use the stop event, so a stop interrupts them."""
+BACKOFF_FIRST_S = 0.001
+"""A worker's wait after its first connection failure in a row."""
+BACKOFF_MAX_S = 0.25
+"""The longest wait between connection attempts: a dead server gets ~4 tries/s per worker."""
+
+
+class Backoff:
+    """One worker's wait after connection failures: 1 ms, doubling up to 250 ms, reset by any
+    answer from the server. Without it a worker spins on a dead server (tens of thousands of
+    refused connections a second), which buries the run's real figures and burns the client."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._delay_s = 0.0
+
+    def after(self, kind: str | None) -> None:
+        """Wait after a request that ended with `kind` (None: success); a stop ends the wait."""
+        if kind != CONNECTION:
+            self._delay_s = 0.0
+            return
+        self._delay_s = min(max(self._delay_s * 2, BACKOFF_FIRST_S), BACKOFF_MAX_S)
+        self._stop.wait(self._delay_s)
 
 
 class Schedule:
@@ -84,10 +106,12 @@ def closed_loop(invoker: Invoker, body: bytes, recorder: Recorder, stop: threadi
     """Send requests back to back until `stop` is set."""
     clock = time.perf_counter_ns
     record = recorder.record
+    backoff = Backoff(stop)
     while not stop.is_set():
         sent = clock()
         reply, kind = _invoke(invoker, body, recorder)
         record(sent, clock(), reply, kind, False)
+        backoff.after(kind)
 
 
 def open_loop(
@@ -100,6 +124,7 @@ def open_loop(
     """Send requests at the schedule's intended times until `stop` is set."""
     clock = time.perf_counter_ns
     record = recorder.record
+    backoff = Backoff(stop)
     while not stop.is_set():
         due = schedule.next()
         wait_ns = due - clock()
@@ -112,6 +137,7 @@ def open_loop(
             time.sleep(wait_ns / 1e9)
         reply, kind = _invoke(invoker, body, recorder)
         record(due, clock(), reply, kind, late)
+        backoff.after(kind)
 
 
 def guarded(

@@ -3,7 +3,9 @@
 Each value comes from the first source that has it: an explicit argument (the CLI's `--profile
 --region --role --bucket`), the environment (`AWS_PROFILE`, `AWS_REGION`/`AWS_DEFAULT_REGION`,
 `RNBENCH_ROLE_ARN`, `RNBENCH_BUCKET`), rnbench's config file (`data_dir()/config.toml`, table
-`[sagemaker]` with keys `profile`, `region`, `role`, `bucket`), then boto3's own chain (shared
+`[sagemaker]` with string keys `profile`, `region`, `role`, `bucket`; a file that is not TOML,
+or holds another table or key or a value that is not a string, is a `UsageError` naming the
+problem, never silently ignored), then boto3's own chain (shared
 config and credentials files, SSO, instance roles). The bucket defaults to the SageMaker SDK's
 naming, `sagemaker-{region}-{account_id}`. `AWS_ENDPOINT_URL` and its per-service variants are
 left to boto3, which honours them itself: that is how the tests point rnbench at moto.
@@ -20,6 +22,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from rnbench.core.errors import UsageError
 from rnbench.core.paths import data_dir
 
 if TYPE_CHECKING:
@@ -33,16 +36,38 @@ _KEYS = ("profile", "region", "role", "bucket")
 
 
 def _config_table() -> dict[str, str]:
-    """The `[sagemaker]` table of rnbench's config file; empty when absent or unreadable."""
+    """The `[sagemaker]` table of rnbench's config file; empty when the file is absent.
+
+    Raises:
+        UsageError: the file cannot be read, is not TOML, or holds anything but a `[sagemaker]`
+            table of the known keys with string values.
+    """
     path = data_dir() / CONFIG_FILE
     try:
-        data: Any = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
         return {}
-    table = data.get("sagemaker") if isinstance(data, dict) else None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UsageError(f"cannot read {path}: {reason}") from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"sagemaker"})
+    if unknown:
+        raise UsageError(f"{path}: unknown table or key {unknown[0]!r} (expected [sagemaker])")
+    table = data.get("sagemaker", {})
     if not isinstance(table, dict):
-        return {}
-    return {k: v for k, v in table.items() if k in _KEYS and isinstance(v, str) and v}
+        raise UsageError(f"{path}: 'sagemaker' must be a table ([sagemaker])")
+    for key, value in table.items():
+        if key not in _KEYS:
+            raise UsageError(
+                f"{path}: unknown key {key!r} in [sagemaker] (known: {', '.join(_KEYS)})"
+            )
+        if not isinstance(value, str):
+            raise UsageError(f"{path}: [sagemaker] {key} must be a string, got {value!r}")
+    return {k: v for k, v in table.items() if v}
 
 
 @dataclass(frozen=True)
@@ -66,7 +91,11 @@ class SageMakerSettings:
         role: str | None = None,
         bucket: str | None = None,
     ) -> SageMakerSettings:
-        """Settings from arguments, environment, config file and boto3's chain. Never raises."""
+        """Settings from arguments, environment, config file and boto3's chain.
+
+        Raises:
+            UsageError: rnbench's config file is bad (a missing piece is never an error).
+        """
         table = _config_table()
         profile = profile or os.environ.get("AWS_PROFILE") or table.get("profile")
         region = (

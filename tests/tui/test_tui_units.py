@@ -55,6 +55,12 @@ def test_bad_settings_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
         (("1,2", "3", "1", "5"), "not both"),
         (("2", "3", "1", "", "0"), "stability must be > 0"),
         ((",".join(["1"] * 13), "3", "1"), "at most 12"),
+        (("1,,4", "3", "1"), "empty item"),
+        (("2", "3", "nan"), "finite"),
+        (("2", "inf", "1"), "finite"),
+        (("2", "3", "1", "5,,10"), "empty item"),
+        (("2", "3", "1", "", "", "101"), "error threshold"),
+        (("2", "3", "1", "", "", "nan"), "finite"),
     ],
 )
 def test_settings_reject_bad_values(values: tuple[str, ...], message: str) -> None:
@@ -79,6 +85,15 @@ def test_settings_sweep_open_loop_and_stability() -> None:
     rates = core_settings.parse("8", "3", "1", "5,10").specs()
     assert [(s.rate, s.concurrency) for s in rates] == [(5.0, 8), (10.0, 8)]
     assert core_settings.describe_spec(rates[1]).startswith("10 req/s open loop")
+
+
+def test_the_error_threshold_reaches_every_spec_and_is_remembered(tmp_path: Path) -> None:
+    assert core_settings.parse("2", "3", "1").max_error_pct == 5.0  # the default
+    settings = core_settings.parse("1,4", "3", "1", "", "", "12.5")
+    assert {s.max_error_pct for s in settings.specs()} == {12.5}
+    path = tmp_path / "tui-settings.json"
+    stored.save(path, settings)
+    assert stored.load(path) == (settings, None)
 
 
 def test_settings_with_lists_round_trip_and_old_files_still_load(tmp_path: Path) -> None:
@@ -169,6 +184,10 @@ def test_mode_stable_and_agreement_cells() -> None:
     assert (stable(None), stable(True), stable(False)) == ("—", "yes", "no")
     assert (agreement(None), agreement(3.1e-6)) == ("—", "3.1e-06")
     rows = {r.run_id: r for r in result_rows([*FIXED_RUNS, *SWEEP_RUNS, OPEN_RUN], [])}
+    degraded = fresh(OPEN_RUN, run_id="run-d", status="degraded", started_at="2099-01-01")
+    shown = result_rows([*FIXED_RUNS, degraded, fresh(OPEN_RUN, run_id="r", status="running")], [])
+    assert shown[0].status == "degraded" and "r" not in {r.run_id for r in shown}
+    assert all(row.status == "ok" for _, row in chart_rows(shown))
     assert rows["run-o"].mode == "open 10/s" and rows["run-o"].littles_ms is None
     assert rows["run-s2"].stable is False and rows["run-s2"].agreement == 3.1e-6
 

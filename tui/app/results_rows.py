@@ -43,6 +43,8 @@ class ResultRow:
     """Whether the stability criterion was met; None when not asked for (or published)."""
     agreement: float | None = None
     """Largest probability deviation of the runtime from eager (compiled runtimes)."""
+    status: str = ""
+    """A measured run's status (`ok`, `degraded`, `failed`, `interrupted`); empty if published."""
 
 
 Column = tuple[str, str, Callable[[ResultRow], object], Callable[[ResultRow], str]]
@@ -55,6 +57,7 @@ COLUMNS: tuple[Column, ...] = (
     ("p99", "p99 ms", lambda r: r.p99_ms, lambda r: fmt.ms(r.p99_ms)),
     ("littles", "LL ms", lambda r: r.littles_ms, lambda r: fmt.ms(r.littles_ms)),
     ("mode", "mode", lambda r: r.mode, lambda r: r.mode),
+    ("status", "status", lambda r: r.status, lambda r: r.status),
     ("stable", "stable", lambda r: _stable_key(r.stable), lambda r: stable(r.stable)),
     ("usd_h", "$/h", lambda r: r.usd_per_hour, lambda r: fmt.usd(r.usd_per_hour, 3)),
     ("tps_usd", "TPS/$h", lambda r: r.tps_per_usd_hour, lambda r: fmt.tps(r.tps_per_usd_hour)),
@@ -107,6 +110,7 @@ def from_record(record: RunRecord) -> ResultRow:
         mode=mode(record),
         stable=record.stable,
         agreement=record.max_prob_deviation,
+        status=record.status,
     )
 
 
@@ -133,9 +137,10 @@ def from_published(row: PublishedRow) -> ResultRow:
 
 
 def result_rows(records: Iterable[RunRecord], published: Iterable[PublishedRow]) -> list[ResultRow]:
-    """Successful measured runs (newest first), then the published rows."""
+    """Finished measured runs (newest first; `degraded`, `failed` and `interrupted` ones say so
+    in their status column), then the published rows."""
     measured = sorted(
-        (r for r in records if r.status == "ok"), key=lambda r: r.started_at, reverse=True
+        (r for r in records if r.status != "running"), key=lambda r: r.started_at, reverse=True
     )
     return [from_record(r) for r in measured] + [from_published(p) for p in published]
 
@@ -156,12 +161,12 @@ def _sortable(value: object) -> tuple[int, float, str]:
 
 
 def chart_rows(rows: Sequence[ResultRow]) -> list[tuple[str, ResultRow]]:
-    """One bar per configuration: its latest measured run, and each published row."""
+    """One bar per configuration: its latest `ok` measured run, and each published row."""
     seen: set[str] = set()
     bars: list[tuple[str, ResultRow]] = []
     for row in rows:
         if row.source == "measured":
-            if row.config in seen:
+            if row.config in seen or row.status != "ok":
                 continue
             seen.add(row.config)
             bars.append((row.config, row))

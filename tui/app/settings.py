@@ -1,5 +1,6 @@
 """Test settings the TUI remembers between sessions (`rnbench.core.test_settings.TestSettings`:
-concurrency or a list of them, duration, warm-up, open-loop rate or rates, stability target).
+concurrency or a list of them, duration, warm-up, open-loop rate or rates, stability target,
+error threshold).
 
 Stored as JSON in the user data directory. A missing file gives the defaults (the study's 16
 clients); an unreadable one gives the defaults and a one-line warning, never a crash.
@@ -46,6 +47,7 @@ def load(path: Path) -> tuple[TestSettings, str | None]:
             str(raw["warmup_s"]),
             _listed(raw.get("rate")),
             _listed(raw.get("stability_pct")),
+            _listed(raw.get("max_error_pct")),
         )
     except (KeyError, TypeError, AttributeError, UsageError) as exc:
         return TestSettings(), f"ignored bad settings in {path}: {exc}"

@@ -109,15 +109,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _usable(engine: Engine, key: str) -> Configuration:
+    """The configuration named `key`, when its backend can serve it here.
+
+    Raises:
+        UsageError: unknown, or unavailable here (the message says why: no AWS region, ...).
+    """
+    config = engine.configuration(key)
+    engine.check_usable(config)
+    return config
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    engine.compile(engine.configuration(args.config), say)
+    engine.compile(_usable(engine, args.config), say)
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    deployment = engine.deploy(engine.configuration(args.config), say)
+    deployment = engine.deploy(_usable(engine, args.config), say)
     print(f"{deployment.config_key}: in service ({deployment.resource_id})")
     _note_weights(deployment.details.get("weights"))
     return 0
@@ -131,6 +142,7 @@ def _specs(args: argparse.Namespace) -> list[LoadSpec]:
         args.warmup,
         tuple(args.rate or ()),
         args.stability,
+        args.max_error_pct,
     )
     return checked(settings).specs(timeout_s=args.timeout, arrival=args.arrival)
 
@@ -140,12 +152,12 @@ def _image(args: argparse.Namespace) -> bytes:
 
 
 def _test(
-    engine: Engine, config: Configuration, args: argparse.Namespace, body: bytes
+    engine: Engine, config: Configuration, specs: list[LoadSpec], body: bytes
 ) -> list[RunRecord]:
     def started(point: SweepPoint[TestRun]) -> None:
         say(f"{config.key}: testing with {describe_spec(point.spec)}")
 
-    sweep = engine.start_sweep(config, _specs(args), body, on_point=started)
+    sweep = engine.start_sweep(config, specs, body, on_point=started)
     printer = _ProgressPrinter()
     try:
         while not sweep.join(TICK_S):
@@ -184,6 +196,9 @@ class _ProgressPrinter:
 
 
 def _notes(record: RunRecord) -> None:
+    if record.status != "ok":
+        load = f"{record.concurrency} clients" if record.rate is None else f"{record.rate:g} req/s"
+        say(f"{record.config} at {load}: {record.status}: {record.note or 'see its errors'}")
     residual = record.littles_law_residual_pct
     if residual is not None and residual > LITTLE_LIMIT_PCT:
         say(
@@ -218,21 +233,22 @@ def _exit_status(records: list[RunRecord]) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     target = foreign.given_target(args)  # bad input fails before anything is asked
     engine = _engine(args)
+    specs, body = _specs(args), _image(args)
     if target is not None:
         config = foreign.checked_configuration(engine, target, args.usd_per_hour)
     else:
-        config = engine.configuration(args.config)
-    return _exit_status(_test(engine, config, args, _image(args)))
+        config = _usable(engine, args.config)
+    return _exit_status(_test(engine, config, specs, body))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     engine = _engine(args)
+    specs, body = _specs(args), _image(args)  # bad input fails before anything is deployed
     config = engine.configuration(args.config)
-    body = _image(args)  # a bad image fails before anything is deployed
-    deployed_here = engine.status(config).state is not State.IN_SERVICE
+    deployed_here = engine.check_usable(config).state is not State.IN_SERVICE
     engine.deploy(config, say)
     try:
-        records = _test(engine, config, args, body)
+        records = _test(engine, config, specs, body)
     finally:
         if deployed_here and not args.keep:
             engine.teardown(config, say)

@@ -11,10 +11,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from rnbench.core import test_settings
 from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
 from rnbench.core.signals import interrupt_on_termination
-from rnbench.core.test_settings import parse_concurrency, parse_rates
 from rnbench.tui.cli import foreign
 
 EXAMPLES = """\
@@ -37,50 +38,66 @@ lists them with their state. The interactive explorer is `rnbench-tui`.
 """
 
 
-def _positive_int_list(text: str) -> list[int]:
-    try:
-        return list(parse_concurrency(text))
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (`rnbench test: error: ...`), exit 2; the
+    usage itself is for `--help`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_float_list(text: str) -> list[float]:
-    try:
-        values = list(parse_rates(text))
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse type from one of the core's parsers (the TUI's settings use the same)."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    values = test_settings.parse_rates(text)
     if not values:
-        raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
+        raise UsageError(f"expected positive numbers: {text!r}")
     return values
 
 
+def _port(text: str) -> int:
+    value = test_settings.whole("port", text)
+    if not 0 <= value <= 65535:
+        raise UsageError(f"port must be between 0 and 65535, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number: {text!r}")
+    value = test_settings.number("value", text, "")
+    if not value > 0:
+        raise UsageError(f"expected a positive number: {text!r}")
     return value
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number: {text!r}") from None
+    value = test_settings.whole("value", text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number: {text!r}")
+        raise UsageError(f"expected a positive whole number: {text!r}")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number: {text!r}") from None
+    value = test_settings.number("value", text, "")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected zero or more: {text!r}")
+        raise UsageError(f"expected zero or more: {text!r}")
+    return value
+
+
+def _whole(text: str) -> int:
+    value = test_settings.whole("value", text)
+    if value < 0:
+        raise UsageError(f"expected zero or more: {text!r}")
     return value
 
 
@@ -96,13 +113,13 @@ def _add_batching(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("local server dynamic batching")
     group.add_argument(
         "--max-batch",
-        type=_positive_int,
+        type=_checked(_positive_int),
         metavar="N",
         help="most requests the server runs together (1: no batching; default: the server's)",
     )
     group.add_argument(
         "--max-delay-ms",
-        type=_non_negative_float,
+        type=_checked(_non_negative_float),
         metavar="MS",
         help="how long a request may wait for others to join its batch (default: the server's)",
     )
@@ -112,14 +129,14 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("load")
     group.add_argument(
         "--concurrency",
-        type=_positive_int_list,
+        type=_checked(test_settings.parse_concurrency),
         default=[16],
         metavar="N[,N...]",
         help="closed loop: concurrent clients (default 16, as the study); a list runs a sweep",
     )
     group.add_argument(
         "--rate",
-        type=_positive_float_list,
+        type=_checked(_rates),
         metavar="R[,R...]",
         help="open loop: requests per second, timed from their intended send time; "
         "a list runs a sweep",
@@ -131,29 +148,43 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
         help="open loop arrivals (default constant)",
     )
     group.add_argument(
-        "--duration", type=_positive_float, default=30.0, help="measured seconds (default 30)"
+        "--duration",
+        type=_checked(test_settings.parse_duration),
+        default=30.0,
+        help="measured seconds (default 30)",
     )
     group.add_argument(
         "--warmup",
-        type=_non_negative_float,
+        type=_checked(test_settings.parse_warmup),
         default=5.0,
         help="unmeasured seconds before measuring (default 5)",
     )
     group.add_argument(
         "--stability",
-        type=_positive_float,
+        type=_checked(test_settings.parse_stability),
         metavar="PCT",
         help="stop once TPS and p99 of the last 3 windows agree within PCT %% "
         "(--duration is then the maximum)",
     )
     group.add_argument(
-        "--timeout", type=_positive_float, default=30.0, help="per-request timeout, s (default 30)"
+        "--timeout",
+        type=_checked(test_settings.parse_timeout),
+        default=30.0,
+        help="per-request timeout, s (default 30)",
+    )
+    group.add_argument(
+        "--max-error-pct",
+        type=_checked(test_settings.parse_max_error_pct),
+        default=test_settings.DEFAULT_MAX_ERROR_PCT,
+        metavar="PCT",
+        help="a run with more failed requests than PCT %% of those sent is 'degraded' "
+        "(none succeeded: 'failed') and the command exits 1 (default 5)",
     )
     group.add_argument("--image", type=Path, help="request image (default: the study's JPEG)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rnbench",
         description="Which hardware serves ResNet-50 fastest and cheapest? Deploy, load-test, "
         "cost and tear down configurations, locally or on Amazon SageMaker.",
@@ -175,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", choices=("eager", "compiled", "bf16", "int8"), default="eager")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080, as SageMaker)")
+    p.add_argument(
+        "--port", type=_checked(_port), default=8080, help="port (default 8080, as SageMaker)"
+    )
     _add_batching(p)
 
     for name, text in (
@@ -216,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws(p)
 
     p = sub.add_parser("results", help="table of stored runs, newest first")
-    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument(
+        "--limit", type=_checked(_whole), default=50, help="at most this many (default 50)"
+    )
     p.add_argument(
         "--study",
         action="store_true",
@@ -227,8 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, required=True, metavar="PATH")
 
     p = sub.add_parser("recommend", help="cheapest measured configuration meeting an SLO")
-    p.add_argument("--p99", type=_positive_float, required=True, metavar="MS")
-    p.add_argument("--tps", type=_positive_float, required=True, metavar="N")
+    p.add_argument("--p99", type=_checked(_positive_float), required=True, metavar="MS")
+    p.add_argument("--tps", type=_checked(_positive_float), required=True, metavar="N")
     return parser
 
 

@@ -1,5 +1,5 @@
 """The test settings modal: concurrency (a list sweeps), duration, warm-up, an optional
-open-loop rate and an optional stability target, checked before saving."""
+open-loop rate, an optional stability target and the error threshold, checked before saving."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ class SettingsScreen(ModalScreen[TestSettings | None]):
             yield Input(stability, id="stability", type="number", placeholder="fixed duration")
             yield Label("Warm-up, seconds (not measured)")
             yield Input(f"{current.warmup_s:g}", id="warmup", type="number")
+            yield Label("Error threshold %: a run with more failed requests is 'degraded'")
+            yield Input(f"{current.max_error_pct:g}", id="max-error", type="number")
             yield Label("", id="settings-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (enter)", variant="primary", id="save")
@@ -60,6 +62,7 @@ class SettingsScreen(ModalScreen[TestSettings | None]):
                 self.query_one("#warmup", Input).value,
                 self.query_one("#rate", Input).value,
                 self.query_one("#stability", Input).value,
+                self.query_one("#max-error", Input).value,
             )
         except UsageError as exc:
             self.query_one("#settings-error", Label).update(str(exc))
