@@ -8,6 +8,7 @@ from importlib.metadata import version
 
 from rnbench.core.backend import Deployment, ServerLatency
 from rnbench.core.configs import Configuration
+from rnbench.core.loadgen.capacity import saturation_note
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary
 from rnbench.results.cost import cost_figures
 from rnbench.results.prices import Price
@@ -89,6 +90,7 @@ def build_record(
         neo_target=config.neo_target or "",
         max_prob_deviation=float(deviation) if deviation else None,
         sweep_id=plan.sweep_id,
+        note=saturation_note(summary) if summary else "",
     )
 
 
@@ -97,7 +99,8 @@ def with_server_latency(record: RunRecord, latency: ServerLatency | None) -> Run
     if latency is None:
         return record
     if latency.model_p50_ms is None and latency.overhead_p50_ms is None:
-        return replace(record, note=latency.note) if latency.note else record
+        note = "; ".join(n for n in (record.note, latency.note) if n)
+        return replace(record, note=note) if latency.note else record
     return replace(
         record,
         server_p50_ms=latency.model_p50_ms,

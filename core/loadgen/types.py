@@ -137,6 +137,10 @@ class LoadSummary:
     """Closed loop: |concurrency - tps x mean latency| / concurrency, in percent."""
     client_cpu_ms_per_request: float
     """CPU the load generator spent per request: a saturated client shows here."""
+    client_processes: int = 1
+    """Load-generator processes that sent the requests (summed over machines for --workers)."""
+    client_busy_pct: float | None = None
+    """Mean CPU use of one load process over the measured time, in percent of one core."""
     late_requests: int = 0
     """Open loop: requests that could not be sent at their intended time."""
     stable: bool | None = None

@@ -179,6 +179,8 @@ class _ProgressPrinter:
 
 
 def _notes(record: RunRecord) -> None:
+    if record.note:
+        say(f"note: {record.note}")
     residual = record.littles_law_residual_pct
     if residual is not None and residual > LITTLE_LIMIT_PCT:
         say(
