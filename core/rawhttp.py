@@ -127,7 +127,7 @@ class RawHttpInvoker:
         return status, data, server_time, keep
 
     def _read_chunked(self, sock: socket.socket, buffer: bytes) -> tuple[bytes, bytes]:
-        parts = []
+        parts: list[bytes] = []
         while True:
             end = buffer.find(b"\r\n")
             while end < 0:

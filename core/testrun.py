@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from rnbench.core.backend import Backend
 from rnbench.core.errors import RnbenchError
-from rnbench.core.loadgen import LoadRun
+from rnbench.core.loadgen import open_load_run
 from rnbench.core.loadgen.types import LoadSummary, Window
 from rnbench.core.run_record import TestPlan, build_record, with_server_latency
 from rnbench.core.window_log import WindowLog
@@ -54,7 +54,7 @@ class TestRun:
         self.run_id = new_run_id()
         self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._wall_start = time.time()
-        self._load = LoadRun(plan.deployment.target, plan.body, plan.spec)
+        self._load = open_load_run(plan.deployment.target, plan.body, plan.spec)
         self._windows = WindowLog(store, self.run_id)
         self._lock = threading.Lock()
         self._record: RunRecord | None = None

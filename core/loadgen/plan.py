@@ -33,6 +33,8 @@ def check_spec(spec: LoadSpec) -> None:
         (spec.window_s <= 0, f"window must be positive, not {spec.window_s}"),
         (spec.stability_window_s <= 0, "stability window must be positive"),
         (spec.stability_pct is not None and not spec.stability_pct > 0, "stability % must be > 0"),
+        (spec.workers < 0 or spec.remote_workers < 0, "workers cannot be negative"),
+        (not 0 < spec.master_port < 65536, f"not a port number: {spec.master_port}"),
         (spec.arrival not in ("constant", "poisson"), f"unknown arrival {spec.arrival!r}"),
     ]
     for bad, message in problems:

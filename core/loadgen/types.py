@@ -50,6 +50,17 @@ class LoadSpec:
     """Stability: measure at least this many successful requests before stopping early."""
     seed: int = 1
     """Open loop with Poisson arrivals: seed of the arrival times (runs are reproducible)."""
+    workers: int = 0
+    """Locust workers started on this machine (`--workers`); 0 runs local load processes."""
+    remote_workers: int = 0
+    """Locust workers on other machines (`rnbench worker --master`) the master waits for."""
+    master_port: int = 5557
+    """Port of the Locust master when remote workers join (Locust's default)."""
+
+    @property
+    def distributed(self) -> bool:
+        """Whether Locust's master and workers send the load."""
+        return self.workers + self.remote_workers > 0
 
     @property
     def mode(self) -> Literal["closed", "open"]:

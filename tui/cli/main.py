@@ -50,6 +50,16 @@ def _positive_float_list(text: str) -> list[float]:
     return values
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more: {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -120,6 +130,29 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=_positive_float, default=30.0, help="per-request timeout, s (default 30)"
     )
     group.add_argument("--image", type=Path, help="request image (default: the study's JPEG)")
+    group = parser.add_argument_group("load beyond one process or machine (Locust)")
+    group.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=0,
+        metavar="N",
+        help="send the load from N Locust worker processes on this machine (closed loop); "
+        "the exact HDR histograms they record are merged",
+    )
+    group.add_argument(
+        "--remote-workers",
+        type=_positive_int,
+        default=0,
+        metavar="M",
+        help="also wait for M workers on other machines (`rnbench worker --master THIS_HOST`)",
+    )
+    group.add_argument(
+        "--master-port",
+        type=int,
+        default=5557,
+        metavar="PORT",
+        help="port the Locust master listens on for remote workers (default 5557)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", metavar="CONFIG")
     _add_load(p)
     _add_aws(p)
+
+    p = sub.add_parser("worker", help="send load for a Locust master on another machine")
+    p.add_argument(
+        "--master",
+        required=True,
+        metavar="HOST[:PORT]",
+        help="the master (`rnbench test --remote-workers`), port 5557 unless given",
+    )
 
     p = sub.add_parser("run", help="deploy if needed, test, report, tear down what it deployed")
     p.add_argument("config", metavar="CONFIG")
