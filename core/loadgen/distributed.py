@@ -202,6 +202,7 @@ class LocustLoadRun:
                 self._state = "cancelled" if self._cancelled else "failed"
             else:
                 self._state = "cancelled" if self._cancelled else "done"
+            self._close_files()
             self._finished.set()
 
     def _read_messages(self) -> None:
@@ -265,6 +266,13 @@ class LocustLoadRun:
         self._log.seek(0)
         lines = [line for line in self._log.read().decode("utf-8", "replace").splitlines() if line]
         return f"the Locust master failed: {lines[-1]}" if lines else ""
+
+    def _close_files(self) -> None:
+        if self._master is not None and self._master.stdout is not None:
+            self._master.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def _reap(self) -> None:
         processes = [p for p in [self._master, *self._workers] if p is not None]
