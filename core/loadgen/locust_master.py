@@ -65,7 +65,7 @@ class _Master:
         self.cancelled = False
         self.stop_sent = False
         self.error: str | None = None
-        self.environment.events.worker_report.add_listener(self.on_report)
+        self.environment.events.worker_report.add_listener(self.on_report)  # type: ignore[no-untyped-call]
 
     def cancel(self) -> None:
         self.cancelled = True

@@ -154,7 +154,7 @@ def run_worker(master_host: str, master_port: int) -> None:
     runner = environment.create_worker_runner(master_host, master_port)
     runner.register_message(JOB_MESSAGE, _on_job)
     runner.register_message(STOP_MESSAGE, _on_stop)
-    environment.events.report_to_master.add_listener(_on_report)
+    environment.events.report_to_master.add_listener(_on_report)  # type: ignore[no-untyped-call]
     assert runner.greenlet is not None
     runner.greenlet.join()
 
