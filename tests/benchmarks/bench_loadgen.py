@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rnbench.core.loadgen import run_load
+from rnbench.core.loadgen import LocustLoadRun, run_load
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.targets import HttpTarget
 
@@ -70,11 +70,23 @@ def wrk_rps(port: int, body: bytes, connections: int, seconds: float, threads: i
 
 
 def rnbench_run(
-    port: int, body: bytes, connections: int, seconds: float, processes: int
+    port: int, body: bytes, connections: int, seconds: float, processes: int, workers: int = 0
 ) -> tuple[float, float, int]:
-    """(requests per second, client CPU ms per request, processes used)."""
-    spec = LoadSpec(concurrency=connections, duration_s=seconds, warmup_s=1.0, processes=processes)
-    summary = run_load(HttpTarget("127.0.0.1", port), body, spec)
+    """(requests per second, client CPU ms per request, processes used); `workers` > 0 runs
+    Locust workers instead of local load processes."""
+    spec = LoadSpec(
+        concurrency=connections,
+        duration_s=seconds,
+        warmup_s=1.0,
+        processes=processes,
+        workers=workers,
+    )
+    if workers:
+        with LocustLoadRun(HttpTarget("127.0.0.1", port), body, spec) as run:
+            run.start()
+            summary = run.result(timeout=seconds + 180)
+    else:
+        summary = run_load(HttpTarget("127.0.0.1", port), body, spec)
     return summary.tps, summary.client_cpu_ms_per_request, summary.client_processes
 
 
@@ -85,6 +97,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--body-bytes", type=int, default=1024)
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--locust", action="store_true", help="also Locust with 1 and 2 workers")
+    parser.add_argument("--only-locust", action="store_true", help="wrk and Locust only")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install wrk)")
@@ -98,13 +112,20 @@ def main() -> None:
             rps = wrk_rps(port, body, args.connections, args.seconds, args.wrk_threads)
             results.setdefault("wrk", []).append(rps)
             print(f"round {round_ + 1}: wrk {rps:,.0f} req/s", flush=True)
-            for label, processes in (
-                ("rnbench 1 process", 1),
-                ("rnbench 2 processes", 2),
-                ("rnbench auto", 0),
-            ):
+            runs = (
+                []
+                if args.only_locust
+                else [
+                    ("rnbench 1 process", 1, 0),
+                    ("rnbench 2 processes", 2, 0),
+                    ("rnbench auto", 0, 0),
+                ]
+            )
+            if args.locust or args.only_locust:
+                runs += [("locust 1 worker", 0, 1), ("locust 2 workers", 0, 2)]
+            for label, processes, workers in runs:
                 tps, cpu_ms, used = rnbench_run(
-                    port, body, args.connections, args.seconds, processes
+                    port, body, args.connections, args.seconds, processes, workers
                 )
                 results.setdefault(label, []).append(tps)
                 cpu.setdefault(label, []).append(cpu_ms)
