@@ -96,6 +96,8 @@ def test_finished(screen: MainScreen, message: m.TestFinished) -> None:
         )
         screen.log_line(line, "ok")
         screen.notify(line, title="test done", timeout=6)
+        if record.note:  # e.g. the load generator saturated its own CPU
+            screen.log_line(f"{record.config}: note: {record.note}", "warning")
     else:
         screen.fail(f"{message.config_key}: test failed: {message.error or 'no result'}")
     screen.show_rows()
