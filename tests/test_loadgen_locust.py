@@ -7,8 +7,10 @@ exactly the requests the workers counted, and its percentiles must match a local
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -92,3 +94,24 @@ def test_the_front_ends_never_import_locust() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_cli_runs_the_real_local_server_from_two_locust_workers(tmp_path: Path) -> None:
+    env = {**os.environ, "RNBENCH_HOME": str(tmp_path)}
+    rnbench = str(Path(sys.executable).parent / "rnbench")
+    args = ["run", "local-cpu", "--workers", "2", "--concurrency", "2"]
+    done = subprocess.run(
+        [rnbench, *args, "--duration", "6", "--warmup", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "local-cpu  closed     2" in done.stdout
+    stored = subprocess.run(
+        [rnbench, "results"], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "local-cpu  closed     2" in stored.stdout and " ok" in stored.stdout
+    assert locust_processes() == []
