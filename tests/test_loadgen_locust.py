@@ -8,6 +8,7 @@ exactly the requests the workers counted, and its percentiles must match a local
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,32 @@ def test_two_workers_merge_exact_histograms_that_match_a_local_run() -> None:
     assert abs(summary.p50_ms - local.p50_ms) <= 0.2 * local.p50_ms, (summary, local)
     assert summary.p50_ms >= SERVICE_S * 1000
     assert locust_processes() == []
+
+
+def test_a_worker_joins_from_the_cli_as_on_another_machine() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rnbench = str(Path(sys.executable).parent / "rnbench")
+    spec = LoadSpec(
+        concurrency=4, duration_s=2.0, warmup_s=0.5, workers=1, remote_workers=1, master_port=port
+    )
+    with FakeServer(Behaviour(service_s=SERVICE_S)) as server:
+        with LocustLoadRun(server.target, BODY, spec) as run:
+            run.start()
+            remote = subprocess.Popen(
+                [rnbench, "worker", "--master", f"127.0.0.1:{port}"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                summary = run.result(timeout=120)
+            finally:
+                remote.terminate()
+                remote.wait(10)
+            by_worker = run.measured_by_worker
+    assert sorted(by_worker) == [0, 1] and all(count > 0 for count in by_worker.values())
+    assert summary.requests == sum(by_worker.values()) and summary.client_processes == 2
 
 
 def test_cancel_ends_the_master_and_workers() -> None:

@@ -22,6 +22,7 @@ import sys
 import time
 from typing import Any
 
+import gevent
 import locust.runners
 from locust import User, constant, task
 from locust.env import Environment
@@ -157,6 +158,13 @@ def _on_report(client_id: str, data: dict[str, Any]) -> None:
         data[MEASURED_KEY] = STATE.measured_ok
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker started by a run (or by `rnbench worker`) never outlives it."""
+    while os.getppid() == parent:
+        gevent.sleep(0.5)
+    os._exit(1)
+
+
 def run_worker(master_host: str, master_port: int) -> None:
     """Connect to the master and serve until it quits."""
     locust.runners.WORKER_REPORT_INTERVAL = REPORT_INTERVAL_S
@@ -165,6 +173,7 @@ def run_worker(master_host: str, master_port: int) -> None:
     runner.register_message(JOB_MESSAGE, _on_job)
     runner.register_message(STOP_MESSAGE, _on_stop)
     environment.events.report_to_master.add_listener(_on_report)  # type: ignore[no-untyped-call]
+    gevent.spawn(_exit_with_parent, os.getppid())
     assert runner.greenlet is not None
     runner.greenlet.join()
 

@@ -230,7 +230,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """A Locust worker for a master on another machine; runs until the master quits."""
     host, port = parse_master(args.master)
     say(f"Locust worker for the master at {host}:{port} (Ctrl-C to stop)")
-    return subprocess.call(worker_command(host, port))
+    while True:  # a master serves one run (one sweep point): rejoin for the next
+        status = subprocess.call(worker_command(host, port))
+        if status != 0:
+            return status
+        say("run over; waiting for the next one")
 
 
 def cmd_test(args: argparse.Namespace) -> int:
