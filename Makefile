@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test check bench clean
+.PHONY: install run test check bench bench-loadgen clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +31,9 @@ check: install
 
 bench: install
 	$(PY) tests/benchmarks/bench_local.py
+
+bench-loadgen: install
+	$(PY) tests/benchmarks/bench_loadgen.py
 
 clean:
 	rm -rf build *.egg-info .pytest_cache .mypy_cache .ruff_cache

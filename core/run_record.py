@@ -8,6 +8,7 @@ from importlib.metadata import version
 
 from rnbench.core.backend import Deployment, ServerLatency
 from rnbench.core.configs import Configuration
+from rnbench.core.loadgen.capacity import saturation_note
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary
 from rnbench.results.cost import cost_figures
 from rnbench.results.prices import Price
@@ -134,6 +135,7 @@ def build_record(
         top5_agreement=_float(details.get("top5_agreement")),
         max_logit_deviation=_float(details.get("max_logit_deviation")),
         mean_logit_deviation=_float(details.get("mean_logit_deviation")),
+        note=saturation_note(summary) if summary else "",
     )
 
 
@@ -151,7 +153,7 @@ def with_server_latency(record: RunRecord, latency: ServerLatency | None) -> Run
         return record
     if latency.model_p50_ms is None and latency.overhead_p50_ms is None:
         note = "; ".join(n for n in (record.note, latency.note) if n)
-        return replace(record, note=note)
+        return replace(record, note=note) if latency.note else record
     return replace(
         record,
         server_p50_ms=latency.model_p50_ms,

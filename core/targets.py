@@ -77,12 +77,16 @@ class HttpTarget:
     def describe(self) -> str:
         return f"http://{self.host}:{self.port}{self.path}"
 
-    def open(self, timeout_s: float) -> HttpInvoker:
-        return HttpInvoker(self, timeout_s)
+    def open(self, timeout_s: float) -> Invoker:
+        from rnbench.core.rawhttp import RawHttpInvoker  # imports this module
+
+        return RawHttpInvoker(self, timeout_s)
 
 
 class HttpInvoker:
-    """A keep-alive HTTP/1.1 connection with TCP_NODELAY; reconnects after a failure."""
+    """A keep-alive HTTP/1.1 connection with TCP_NODELAY through `http.client`; reconnects after
+    a failure. `HttpTarget` uses the leaner `rawhttp.RawHttpInvoker`; this one is the reference
+    its tests compare against."""
 
     def __init__(self, target: HttpTarget, timeout_s: float) -> None:
         self._target = target

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from rnbench.core.backend import Backend
 from rnbench.core.errors import RnbenchError
-from rnbench.core.loadgen import LoadRun
+from rnbench.core.loadgen import open_load_run
 from rnbench.core.loadgen.types import LoadSummary, Window
 from rnbench.core.run_record import TestPlan, build_record, run_status, with_server_latency
 from rnbench.core.window_log import WindowLog
@@ -54,7 +54,7 @@ class TestRun:
         self.run_id = new_run_id()
         self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._wall_start = time.time()
-        self._load = LoadRun(plan.deployment.target, plan.body, plan.spec)
+        self._load = open_load_run(plan.deployment.target, plan.body, plan.spec)
         self._windows = WindowLog(store, self.run_id)
         self._lock = threading.Lock()
         self._record: RunRecord | None = None
@@ -113,7 +113,8 @@ class TestRun:
             self._windows.add(self._load.poll())
             summary = self._load.result()
             status, note = run_status(summary, self._plan.spec.max_error_pct)
-            record = replace(self._record_from(summary, status), note=note)
+            record = self._record_from(summary, status)  # its note: a saturated client, if so
+            record = replace(record, note="; ".join(n for n in (note, record.note) if n))
             record = self._with_server_latency(record)
             self._store.finish_run(record)
             with self._lock:

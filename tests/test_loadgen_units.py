@@ -59,10 +59,12 @@ def test_stability_rule_is_three_windows_within_the_percentage() -> None:
     assert not is_stable([(0, 0), (0, 0), (0, 0)], 10)
 
 
-def test_process_plan_keeps_32_workers_per_process_at_most_cpus() -> None:
-    assert plan_processes(LoadSpec(concurrency=16)) == [16]
+def test_process_plan_uses_every_cpu_in_auto_mode() -> None:
     cpus = os.cpu_count() or 1
-    assert len(plan_processes(LoadSpec(concurrency=256))) == min(cpus, 8)
+    assert len(plan_processes(LoadSpec(concurrency=16))) == min(cpus, 16)
+    assert sum(plan_processes(LoadSpec(concurrency=16))) == 16
+    assert len(plan_processes(LoadSpec(concurrency=256))) == cpus
+    assert plan_processes(LoadSpec(concurrency=1)) == [1]
     assert plan_processes(LoadSpec(concurrency=5, processes=2)) == [3, 2]
     assert plan_processes(LoadSpec(concurrency=2, processes=8)) == [1, 1]
 

@@ -5,23 +5,35 @@ the API; `decode_histogram` and `latency_buckets` read the encoded histograms of
 summaries.
 """
 
+from rnbench.core.loadgen.distributed import LocustLoadRun
 from rnbench.core.loadgen.hist import decode_histogram, latency_buckets
 from rnbench.core.loadgen.plan import check_spec, plan_processes
 from rnbench.core.loadgen.run import LoadRun, run_load
 from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
 from rnbench.core.loadgen.workers import LATE_AFTER_NS
+from rnbench.core.targets import Target
+
+
+def open_load_run(target: Target, body: bytes, spec: LoadSpec) -> LoadRun | LocustLoadRun:
+    """A load run of `spec`: local load processes, or Locust workers when it asks for them."""
+    if spec.distributed:
+        return LocustLoadRun(target, body, spec)
+    return LoadRun(target, body, spec)
+
 
 __all__ = [
     "LATE_AFTER_NS",
     "LoadError",
     "LoadJob",
     "LoadRun",
+    "LocustLoadRun",
     "LoadSpec",
     "LoadSummary",
     "Window",
     "check_spec",
     "decode_histogram",
     "latency_buckets",
+    "open_load_run",
     "plan_processes",
     "run_load",
 ]

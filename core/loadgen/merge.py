@@ -17,6 +17,7 @@ from collections import deque
 
 from hdrh.histogram import HdrHistogram
 
+from rnbench.core.loadgen.capacity import client_busy_pct
 from rnbench.core.loadgen.hist import decode_histogram, encode_histogram, new_histogram, stats_ms
 from rnbench.core.loadgen.recorder import Part
 from rnbench.core.loadgen.types import LoadError, LoadSpec, LoadSummary, Window
@@ -182,6 +183,8 @@ class Merger:
             server_p99_ms=server_p99,
             littles_law_residual_pct=residual,
             client_cpu_ms_per_request=self._cpu_s * 1000.0 / completed,
+            client_processes=self._processes,
+            client_busy_pct=client_busy_pct(self._cpu_s, duration_s, self._processes),
             late_requests=self._late,
             stable=self.stable,
             warmup_requests=warmup_requests,

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 from rnbench.core.errors import UsageError
 from rnbench.core.loadgen.types import LoadSpec
 
-WORKERS_PER_PROCESS = 32
-"""Auto mode runs at most this many workers per load process (and no more processes than CPUs)."""
-
 
 def plan_processes(spec: LoadSpec) -> list[int]:
-    """Workers per load process: `spec.processes`, or enough processes for 32 workers each."""
-    count = spec.processes or min(
-        os.cpu_count() or 1, math.ceil(spec.concurrency / WORKERS_PER_PROCESS)
-    )
+    """Workers per load process: `spec.processes`, or (auto) one process per CPU.
+
+    A load process is one Python interpreter, so it sends at most one core's worth of requests;
+    against a fast target only every core keeps up. Against a slow one the extra processes
+    mostly wait, which costs little. Never more processes than workers.
+    """
+    count = spec.processes or os.cpu_count() or 1
     count = max(1, min(count, spec.concurrency))
     base, extra = divmod(spec.concurrency, count)
     return [base + (1 if i < extra else 0) for i in range(count)]
@@ -34,6 +33,8 @@ def check_spec(spec: LoadSpec) -> None:
         (spec.window_s <= 0, f"window must be positive, not {spec.window_s}"),
         (spec.stability_window_s <= 0, "stability window must be positive"),
         (spec.stability_pct is not None and not spec.stability_pct > 0, "stability % must be > 0"),
+        (spec.workers < 0 or spec.remote_workers < 0, "workers cannot be negative"),
+        (not 0 < spec.master_port < 65536, f"not a port number: {spec.master_port}"),
         (spec.arrival not in ("constant", "poisson"), f"unknown arrival {spec.arrival!r}"),
     ]
     for bad, message in problems:

@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
+from rnbench.core.loadgen.capacity import saturation_note
 from rnbench.core.loadgen.child import FLUSH_DELAY_NS, child_main
 from rnbench.core.loadgen.merge import Merger
 from rnbench.core.loadgen.plan import check_spec, highest_us, plan_processes
@@ -263,6 +264,10 @@ class LoadRun:
 
     def _finish(self, warmup_requests: int) -> None:
         summary = self._merger.summary(self._spec.concurrency, warmup_requests)
+        note = saturation_note(summary)
+        if note:
+            self.notes.append(note)
+            logging.getLogger(__name__).warning("%s", note)
         self._summary = summary
         self._state = "cancelled" if self._cancelled else "done"
 

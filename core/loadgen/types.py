@@ -53,6 +53,17 @@ class LoadSpec:
     """Stability: measure at least this many successful requests before stopping early."""
     seed: int = 1
     """Open loop with Poisson arrivals: seed of the arrival times (runs are reproducible)."""
+    workers: int = 0
+    """Locust workers started on this machine (`--workers`); 0 runs local load processes."""
+    remote_workers: int = 0
+    """Locust workers on other machines (`rnbench worker --master`) the master waits for."""
+    master_port: int = 5557
+    """Port of the Locust master when remote workers join (Locust's default)."""
+
+    @property
+    def distributed(self) -> bool:
+        """Whether Locust's master and workers send the load."""
+        return self.workers + self.remote_workers > 0
 
     @property
     def mode(self) -> Literal["closed", "open"]:
@@ -140,6 +151,10 @@ class LoadSummary:
     """Closed loop: |concurrency - tps x mean latency| / concurrency, in percent."""
     client_cpu_ms_per_request: float
     """CPU the load generator spent per request: a saturated client shows here."""
+    client_processes: int = 1
+    """Load-generator processes that sent the requests (summed over machines for --workers)."""
+    client_busy_pct: float | None = None
+    """Mean CPU use of one load process over the measured time, in percent of one core."""
     late_requests: int = 0
     """Open loop: requests that could not be sent at their intended time."""
     stable: bool | None = None

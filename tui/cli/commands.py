@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rnbench.core.assembly import build_engine_from
@@ -19,6 +21,7 @@ from rnbench.core.engine import Engine, TestRun
 from rnbench.core.errors import ControlPlaneError, UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.leftovers import accrued
+from rnbench.core.loadgen.distributed import parse_master, worker_command
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.sweep import SweepPoint
 from rnbench.core.test_settings import TestSettings, checked, describe_spec
@@ -144,7 +147,16 @@ def _specs(args: argparse.Namespace) -> list[LoadSpec]:
         args.stability,
         args.max_error_pct,
     )
-    return checked(settings).specs(timeout_s=args.timeout, arrival=args.arrival)
+    specs = checked(settings).specs(timeout_s=args.timeout, arrival=args.arrival)
+    return [_distributed(spec, args) for spec in specs]
+
+
+def _distributed(spec: LoadSpec, args: argparse.Namespace) -> LoadSpec:
+    """`spec` run by Locust workers when --workers or --remote-workers ask for them."""
+    workers, remote = getattr(args, "workers", 0), getattr(args, "remote_workers", 0)
+    if not workers and not remote:
+        return spec
+    return replace(spec, workers=workers, remote_workers=remote, master_port=args.master_port)
 
 
 def _image(args: argparse.Namespace) -> bytes:
@@ -196,6 +208,8 @@ class _ProgressPrinter:
 
 
 def _notes(record: RunRecord) -> None:
+    if record.status == "ok" and record.note:
+        say(f"note: {record.note}")
     if record.status != "ok":
         load = f"{record.concurrency} clients" if record.rate is None else f"{record.rate:g} req/s"
         say(f"{record.config} at {load}: {record.status}: {record.note or 'see its errors'}")
@@ -228,6 +242,17 @@ def _note_weights(weights: str | None) -> None:
 
 def _exit_status(records: list[RunRecord]) -> int:
     return 0 if all(r.status == "ok" and r.requests > 0 for r in records) else 1
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Locust worker for a master on another machine; runs until the master quits."""
+    host, port = parse_master(args.master)
+    say(f"Locust worker for the master at {host}:{port} (Ctrl-C to stop)")
+    while True:  # a master serves one run (one sweep point): rejoin for the next
+        status = subprocess.call(worker_command(host, port))
+        if status != 0:
+            return status
+        say("run over; waiting for the next one")
 
 
 def cmd_test(args: argparse.Namespace) -> int:

@@ -181,6 +181,29 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
         "(none succeeded: 'failed') and the command exits 1 (default 5)",
     )
     group.add_argument("--image", type=Path, help="request image (default: the study's JPEG)")
+    group = parser.add_argument_group("load beyond one process or machine (Locust)")
+    group.add_argument(
+        "--workers",
+        type=_checked(_positive_int),
+        default=0,
+        metavar="N",
+        help="send the load from N Locust worker processes on this machine (closed loop); "
+        "the exact HDR histograms they record are merged",
+    )
+    group.add_argument(
+        "--remote-workers",
+        type=_checked(_positive_int),
+        default=0,
+        metavar="M",
+        help="also wait for M workers on other machines (`rnbench worker --master THIS_HOST`)",
+    )
+    group.add_argument(
+        "--master-port",
+        type=_checked(_port),
+        default=5557,
+        metavar="PORT",
+        help="port the Locust master listens on for remote workers (default 5557)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     foreign.add_options(p)
     _add_load(p)
     _add_aws(p)
+
+    p = sub.add_parser("worker", help="send load for a Locust master on another machine")
+    p.add_argument(
+        "--master",
+        required=True,
+        metavar="HOST[:PORT]",
+        help="the master (`rnbench test --remote-workers`), port 5557 unless given",
+    )
 
     p = sub.add_parser("run", help="deploy if needed, test, report, tear down what it deployed")
     p.add_argument("config", metavar="CONFIG")

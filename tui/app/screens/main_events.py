@@ -97,6 +97,8 @@ def test_finished(screen: MainScreen, message: m.TestFinished) -> None:
         if record.status == "ok":
             screen.log_line(line, "ok")
             screen.notify(line, title="test done", timeout=6)
+            if record.note:  # e.g. the load generator saturated its own CPU
+                screen.log_line(f"{record.config}: note: {record.note}", "warning")
         else:  # degraded: the figures describe a failing endpoint
             screen.explain(f"{line}: {record.status}: {record.note}")
     else:

@@ -1,0 +1,152 @@
+"""The Locust master of a distributed rnbench run; merges its workers' exact window parts.
+
+Run as its own process by `distributed.LocustLoadRun` (`python -m
+rnbench.core.loadgen.locust_master JOB_FILE`): locust monkey-patches for gevent on import. It
+binds Locust's master runner, waits for the expected workers, sends each its `LoadJob` (with its
+own process index), starts `spec.concurrency` users across them, and merges the window parts
+they report (see `locust_worker`) with the same `Merger` as local load processes. What it has to
+say goes to stdout as pickled tuples: ("listening", port), ("started",), ("window", Window),
+("note", text), ("summary", LoadSummary, {worker index: measured requests}) or ("error", text).
+SIGTERM cancels the run: measuring stops and what was measured is summarised.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import time
+from typing import Any
+
+import gevent
+from locust.env import Environment
+
+from rnbench.core.errors import RnbenchError
+from rnbench.core.loadgen.distributed import DistributedJob
+from rnbench.core.loadgen.locust_worker import (
+    DONE_KEY,
+    FATAL_KEY,
+    JOB_MESSAGE,
+    MEASURED_KEY,
+    PARTS_KEY,
+    STOP_MESSAGE,
+    WARM_KEY,
+    RnbenchUser,
+    encode_object,
+)
+from rnbench.core.loadgen.merge import Merger
+from rnbench.core.loadgen.plan import highest_us
+from rnbench.core.loadgen.recorder import Part
+from rnbench.core.loadgen.types import LoadJob
+
+_WORKERS_TIMEOUT_S = 120.0
+_END_MARGIN_S = 30.0
+"""How long past the run's planned end the master waits for the workers' last reports."""
+
+
+def _emit(*message: object) -> None:
+    out = sys.stdout.buffer
+    pickle.dump(message, out)
+    out.flush()
+
+
+class _Master:
+    def __init__(self, job: DistributedJob) -> None:
+        self.job = job
+        self.highest_us = highest_us(job.spec)
+        self.merger = Merger(job.spec, job.workers, self.highest_us)
+        self.environment = Environment(user_classes=[RnbenchUser])
+        self.runner = self.environment.create_master_runner(job.bind_host, job.port)
+        self.index: dict[str, int] = {}
+        self.done: set[str] = set()
+        self.warm = 0
+        self.measured: dict[int, int] = {}
+        self.cancelled = False
+        self.stop_sent = False
+        self.error: str | None = None
+        self.environment.events.worker_report.add_listener(self.on_report)  # type: ignore[no-untyped-call]
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if not self.stop_sent:
+            self.stop_sent = True
+            self.runner.send_message(STOP_MESSAGE, {"last": None})
+
+    def on_report(self, client_id: str, data: dict[str, Any]) -> None:
+        if client_id not in self.index:
+            return
+        if FATAL_KEY in data:
+            self.error = str(data[FATAL_KEY])
+        for fields in data.get(PARTS_KEY, ()):
+            for window in self.merger.add(Part(**fields)):
+                _emit("window", window)
+        if self.merger.stable and not self.stop_sent:
+            self.stop_sent = True
+            self.runner.send_message(STOP_MESSAGE, {"last": self.merger.windows[-1].index})
+        if data.get(DONE_KEY):
+            self.done.add(client_id)
+            self.warm += int(data.get(WARM_KEY, 0))
+            self.measured[self.index[client_id]] = int(data.get(MEASURED_KEY, 0))
+
+    def run(self) -> None:
+        job, runner = self.job, self.runner
+        assert runner.server is not None
+        _emit("listening", runner.server.port)
+        deadline = time.monotonic() + _WORKERS_TIMEOUT_S
+        while runner.worker_count < job.workers:
+            if self.cancelled or time.monotonic() > deadline:
+                have = runner.worker_count
+                raise RnbenchError(f"only {have} of {job.workers} Locust workers connected")
+            gevent.sleep(0.05)
+        for index, client_id in enumerate(list(runner.clients.keys())[: job.workers]):
+            self.index[client_id] = index
+            share = LoadJob(job.target, job.body, job.spec, index, 0, self.highest_us)
+            runner.send_message(JOB_MESSAGE, {"job": encode_object(share)}, client_id=client_id)
+        runner.start(job.spec.concurrency, spawn_rate=max(job.spec.concurrency * 10, 100))
+        _emit("started")
+        spec = job.spec
+        end = time.monotonic() + spec.warmup_s + spec.duration_s + _END_MARGIN_S
+        while len(self.done) < job.workers:
+            if self.error is not None:
+                raise RnbenchError(self.error)
+            if time.monotonic() > end:
+                raise RnbenchError(f"{job.workers - len(self.done)} Locust workers never finished")
+            if runner.worker_count < job.workers:
+                raise RnbenchError("a Locust worker disconnected during the run")
+            gevent.sleep(0.05)
+        summary = self.merger.summary(spec.concurrency, self.warm)
+        _emit("summary", summary, dict(self.measured))
+
+
+def main(argv: list[str]) -> None:
+    with open(argv[0], "rb") as file:
+        job: DistributedJob = pickle.load(file)
+    parent = os.getppid()
+    master = _Master(job)
+    gevent.signal_handler(signal.SIGTERM, master.cancel)
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            gevent.sleep(0.5)
+        os._exit(1)
+
+    gevent.spawn(watch_parent)
+    try:
+        master.run()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
+        _emit(
+            "error",
+            f"{type(exc).__name__}: {exc}" if not isinstance(exc, RnbenchError) else str(exc),
+        )
+    finally:
+        try:
+            master.runner.quit()
+        except Exception:  # noqa: BLE001 - quitting a broken runner may fail
+            pass
+        sys.stdout.flush()
+        os._exit(0)  # skip zmq's wait to deliver messages to workers that already quit
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
