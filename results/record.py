@@ -65,6 +65,9 @@ class RunRecord:
     sweep_id: str = ""
     """Runs of one sweep share it."""
     note: str = ""
+    cold_start_ms: float | None = None
+    """Serverless: latency of the run's first request, sent alone before the load (a cold start
+    after deploy or idle); never part of the percentiles. None for other configurations."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))

@@ -58,11 +58,28 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _neuron() -> Any:
+    """torch_neuronx when this is a Neuron (Inferentia2) container, else None."""
+    try:
+        import torch_neuronx  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return torch_neuronx
+
+
 def model_fn(model_dir: str) -> Any:
-    """Load the TorchScript ResNet-50 (`model.pth`) onto the GPU when there is one."""
+    """Load the TorchScript ResNet-50 (`model.pth`) onto the GPU when there is one.
+
+    In a Neuron container (Inferentia2) the model is compiled for the NeuronCores with
+    torch_neuronx.trace on a [1, 3, 224, 224] input; a failure to compile fails the load (never a
+    silent CPU fallback: the endpoint would claim Inferentia and run on the host CPU).
+    """
     path = os.path.join(model_dir, "model.pth")
     model = torch.jit.load(path, map_location=_device())  # type: ignore[no-untyped-call]
     model.eval()
+    neuron = _neuron()
+    if neuron is not None:
+        return neuron.trace(model, torch.zeros(1, 3, 224, 224))
     return model
 
 

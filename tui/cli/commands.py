@@ -192,6 +192,11 @@ def _notes(record: RunRecord) -> None:
         )
     if record.stable is False:
         say("note: the run did not reach the stability criterion before its maximum duration")
+    if record.cold_start_ms is not None:
+        say(
+            f"cold start: the first request, sent alone before the load, took "
+            f"{record.cold_start_ms:.0f} ms (not in the percentiles above)"
+        )
     if record.usd_per_hour is None:
         say(
             f"note: {record.config} has no price, so cost columns are empty "
