@@ -88,9 +88,11 @@ def _live_when_usable(settings: SageMakerSettings) -> LivePrice:
 
 def aws_options(values: Mapping[str, object]) -> AwsOptions:
     """AWS settings from a front end's parsed options (`vars(args)`); absent or empty: None."""
-    texts = (_text(values.get(name)) for name in ("profile", "region", "role", "bucket"))
     return AwsOptions(
-        *texts,
+        profile=_text(values.get("profile")),
+        region=_text(values.get("region")),
+        role=_text(values.get("role")),
+        bucket=_text(values.get("bucket")),
         serverless_memory_mb=_whole(values.get("serverless_memory")),
         serverless_max_concurrency=_whole(values.get("serverless_concurrency")),
     )

@@ -39,7 +39,8 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     published = {row.label: row for row in published_rows()}
-    rows, images, unpriced = [], [], {}
+    rows, images = [], []
+    unpriced: dict[str, list[str]] = {}
     for config in engine.configurations():
         status = engine.status(config)
         state = status.state.value + (f": {status.reason}" if status.reason else "")
