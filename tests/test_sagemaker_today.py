@@ -226,3 +226,37 @@ def test_a_neuron_container_compiles_the_model_and_never_falls_back(
     monkeypatch.setitem(sys.modules, "torch_neuronx", types.SimpleNamespace(trace=trace))
     assert handler.model_fn(str(tmp_path)) == "neuron-compiled"
     assert calls == [(1, 3, 224, 224)]
+
+
+def test_a_price_book_says_why_it_has_no_price() -> None:
+    from rnbench.results.prices import PriceBook, packaged_prices
+
+    def refused(instance_type: str, region: str) -> None:
+        raise LookupError("AWS Price List API: AccessDeniedException: not allowed")
+
+    book = PriceBook(packaged_prices(), refused)
+    assert book.lookup("ml.g5.xlarge", "eu-west-1") is None
+    assert book.missing_reason("ml.g5.xlarge", "eu-west-1") == (
+        "no price: AWS Price List API: AccessDeniedException: not allowed; "
+        "the packaged table holds only the study's eu-west-1 prices"
+    )
+    assert book.missing_reason("ml.c5.xlarge", "eu-west-1") == ""  # the study's price stays
+    unlisted = PriceBook(packaged_prices(), lambda i, r: None)
+    assert "lists no on-demand SageMaker hosting price for ml.g6.xlarge in us-east-1" in (
+        unlisted.missing_reason("ml.g6.xlarge", "us-east-1")
+    )
+    assert (
+        PriceBook(packaged_prices())
+        .missing_reason("ml.c7g.xlarge", "eu-west-1")
+        .startswith("no price: no live price lookup")
+    )
+    assert "prices.toml" in book.missing_reason("local", "", "local-cpu")
+
+
+def test_the_tui_row_details_name_the_image_and_why_there_is_no_price() -> None:
+    from rnbench.tui.app.rows import RowFacts, detail_line
+
+    facts = RowFacts(TODAY["c7g"], None, None, None, None, price_note="no price: because")
+    line = detail_line(facts)
+    assert "SageMaker ml.c7g.xlarge" in line and "pytorch-inference-arm64" in line
+    assert describe_image(TODAY["c7g"]) in line and "no price: because" in line
