@@ -4,6 +4,7 @@ images from the installed SDK, their prices (or why there is none), and the serv
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 import warnings
@@ -111,6 +112,8 @@ def test_today_configurations_deploy_and_tear_down(backend: SageMakerBackend) ->
         assert f"/{choice.repository}:{choice.torch_version}" in container["Image"]
         assert "/rnbench/neo/" not in container["ModelDataUrl"]  # no Neo job for any of them
         assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == "/opt/ml/model/code"
+        body_only = container["Environment"].get("RNBENCH_ANSWER_BODY_ONLY")
+        assert body_only == ("1" if key == "inf2" else None)
         variant = sm.describe_endpoint_config(EndpointConfigName=deployment.resource_id)[
             "ProductionVariants"
         ][0]
@@ -226,6 +229,10 @@ def test_a_neuron_container_compiles_the_model_and_never_falls_back(
     monkeypatch.setitem(sys.modules, "torch_neuronx", types.SimpleNamespace(trace=trace))
     assert handler.model_fn(str(tmp_path)) == "neuron-compiled"
     assert calls == [(1, 3, 224, 224)]
+    logits = torch.zeros(1, 1000)
+    assert isinstance(handler.output_fn(logits, "application/json"), tuple)
+    monkeypatch.setenv("RNBENCH_ANSWER_BODY_ONLY", "1")  # what inf2's container is given
+    assert json.loads(handler.output_fn(logits, "application/json"))["top5"][0]["index"] >= 0
 
 
 def test_a_price_book_says_why_it_has_no_price() -> None:

@@ -320,6 +320,8 @@ class SageMakerBackend:
             env["MMS_DEFAULT_RESPONSE_TIMEOUT"] = "500"
         else:
             env["SAGEMAKER_SUBMIT_DIRECTORY"] = "/opt/ml/model/code"
+        if config.device == "inferentia" and not config.neo_target:
+            env["RNBENCH_ANSWER_BODY_ONLY"] = "1"  # the Neuron image's Hugging Face toolkit
         model = naming.new_name(config.key)
         sm.create_model(
             ModelName=model,
