@@ -84,6 +84,12 @@ async def test_grid_shows_every_configuration_and_what_sagemaker_lacks(
             "g4dn",
             "g4dn-neo",
             "inf1",
+            "inf2",
+            "g5",
+            "g6",
+            "c7i",
+            "c7g",
+            "serverless",
             "local-cpu",
             "local-cpu-compiled",
         ]
