@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnbench.core.backend import Backend
+from rnbench.core.configs import SERVERLESS_INSTANCE
 from rnbench.core.engine import Engine
 from rnbench.core.errors import leaf_errors_mapped
 from rnbench.core.foreign_backend import ForeignBackend
@@ -33,6 +34,10 @@ class AwsOptions:
     region: str | None = None
     role: str | None = None
     bucket: str | None = None
+    serverless_memory_mb: int | None = None
+    """Memory of the serverless endpoint; None: from the config file, else the default."""
+    serverless_max_concurrency: int | None = None
+    """Max concurrency of the serverless endpoint; None: from the config file, else the default."""
 
 
 def cuda_present() -> bool:
@@ -60,7 +65,12 @@ def build_engine(
     aws = aws or AwsOptions()
     cuda = cuda_present()
     settings = SageMakerSettings.resolve(
-        profile=aws.profile, region=aws.region, role=aws.role, bucket=aws.bucket
+        profile=aws.profile,
+        region=aws.region,
+        role=aws.role,
+        bucket=aws.bucket,
+        serverless_memory_mb=aws.serverless_memory_mb,
+        serverless_max_concurrency=aws.serverless_max_concurrency,
     )
     backends: dict[str, Backend] = {
         "local": LocalBackend(
@@ -77,12 +87,14 @@ def build_engine(
 
 
 def _live_when_usable(settings: SageMakerSettings) -> LivePrice:
-    """The Price List lookup, asked only once AWS settings are known to work (else None)."""
+    """The Price List lookup, asked only once AWS settings are known to work (else it raises
+    LookupError saying what is missing)."""
     lookup = live_price(settings)
 
     def live(instance_type: str, region: str) -> Price | None:
-        if unavailable_reason(settings) is not None:
-            return None
+        reason = unavailable_reason(settings)
+        if reason is not None and instance_type != SERVERLESS_INSTANCE:
+            raise LookupError(f"no live price from the AWS Price List API: {reason}")
         price: Price | None = lookup(instance_type, region)
         return price
 
@@ -92,7 +104,12 @@ def _live_when_usable(settings: SageMakerSettings) -> LivePrice:
 def aws_options(values: Mapping[str, object]) -> AwsOptions:
     """AWS settings from a front end's parsed options (`vars(args)`); absent or empty: None."""
     return AwsOptions(
-        *(_text(values.get(name)) for name in ("profile", "region", "role", "bucket"))
+        profile=_text(values.get("profile")),
+        region=_text(values.get("region")),
+        role=_text(values.get("role")),
+        bucket=_text(values.get("bucket")),
+        serverless_memory_mb=_whole(values.get("serverless_memory")),
+        serverless_max_concurrency=_whole(values.get("serverless_concurrency")),
     )
 
 
@@ -112,6 +129,10 @@ def build_engine_from(values: Mapping[str, object]) -> Engine:
         max_batch=int(str(max_batch)) if max_batch is not None else None,
         max_delay_ms=float(str(max_delay_ms)) if max_delay_ms is not None else None,
     )
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _text(value: object) -> str | None:

@@ -38,6 +38,8 @@ class Configuration:
     """SageMaker Neo target device (`ml_c5`), for compiled SageMaker configurations."""
     study_label: str | None = None
     """The row of the reference study's published table this configuration reproduces."""
+    serverless: bool = False
+    """SageMaker serverless inference: no instance, memory size and concurrency as settings."""
 
     @property
     def compiled(self) -> bool:
@@ -73,6 +75,27 @@ STUDY_CONFIGURATIONS: tuple[Configuration, ...] = (
     ),
 )
 
+# Today's SageMaker hardware, beside the study's five (2021). Their images and framework
+# versions are the newest the installed SageMaker SDK knows (`sagemaker/images.py`).
+SERVERLESS_INSTANCE = "serverless"
+"""The `instance_type` of the serverless configuration: it has no instance."""
+TODAY_CONFIGURATIONS: tuple[Configuration, ...] = (
+    Configuration("inf2", "inf2", "sagemaker", "ml.inf2.xlarge", "inferentia", "compiled"),
+    Configuration("g5", "g5", "sagemaker", "ml.g5.xlarge", "gpu", "eager"),
+    Configuration("g6", "g6", "sagemaker", "ml.g6.xlarge", "gpu", "eager"),
+    Configuration("c7i", "c7i", "sagemaker", "ml.c7i.xlarge", "cpu", "eager"),
+    Configuration("c7g", "c7g (Graviton)", "sagemaker", "ml.c7g.xlarge", "cpu", "eager"),
+    Configuration(
+        "serverless",
+        "serverless",
+        "sagemaker",
+        SERVERLESS_INSTANCE,
+        "cpu",
+        "eager",
+        serverless=True,
+    ),
+)
+
 LOCAL_CPU_CONFIGURATIONS: tuple[Configuration, ...] = (
     Configuration("local-cpu", "local CPU", "local", "local", "cpu", "eager"),
     Configuration("local-cpu-compiled", "local CPU compiled", "local", "local", "cpu", "compiled"),
@@ -87,9 +110,10 @@ LOCAL_GPU_CONFIGURATIONS: tuple[Configuration, ...] = (
 
 
 def all_configurations(cuda: bool) -> tuple[Configuration, ...]:
-    """The study's five, the local CPU ones, and the local GPU ones when `cuda` is true."""
+    """The study's five, today's SageMaker ones, the local CPU ones, and the local GPU ones when
+    `cuda` is true."""
     local = LOCAL_CPU_CONFIGURATIONS + (LOCAL_GPU_CONFIGURATIONS if cuda else ())
-    return STUDY_CONFIGURATIONS + local
+    return STUDY_CONFIGURATIONS + TODAY_CONFIGURATIONS + local
 
 
 def get_configuration(key: str, cuda: bool = False) -> Configuration:

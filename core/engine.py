@@ -72,6 +72,11 @@ class Engine:
     def price(self, config: Configuration) -> Price | None:
         return self.prices.lookup(config.instance_type, self.backend(config).region, config.key)
 
+    def price_note(self, config: Configuration) -> str:
+        """`no price: <why>` when `price(config)` is None, else ""."""
+        region = self.backend(config).region
+        return self.prices.missing_reason(config.instance_type, region, config.key)
+
     def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
         self.backend(config).compile(config, progress)
 

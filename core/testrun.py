@@ -13,10 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from rnbench.core.backend import Backend
+from rnbench.core.cold_start import first_request_ms
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen import open_load_run
 from rnbench.core.loadgen.types import LoadSummary, Window
 from rnbench.core.run_record import TestPlan, build_record, run_status, with_server_latency
+from rnbench.core.targets import InvokeError
 from rnbench.core.window_log import WindowLog
 from rnbench.results.errors import ResultsError
 from rnbench.results.record import RunRecord
@@ -60,6 +62,8 @@ class TestRun:
         self._record: RunRecord | None = None
         self._error: str | None = None
         self._finished = threading.Event()
+        self._cold_start_ms: float | None = None
+        self._cancelled = False
         self._thread = threading.Thread(
             target=self._follow, name=f"test-{plan.config.key}", daemon=True
         )
@@ -72,7 +76,8 @@ class TestRun:
     def start(self) -> TestRun:
         self._wall_start = time.time()
         self._store.begin_run(self._record_from(None, status="running"))
-        self._load.start()
+        if not self._plan.config.serverless:
+            self._load.start()
         self._thread.start()
         return self
 
@@ -91,6 +96,7 @@ class TestRun:
         return self._finished.is_set()
 
     def cancel(self) -> None:
+        self._cancelled = True
         self._load.cancel()
 
     def wait(self, timeout: float | None = None) -> RunRecord:
@@ -105,8 +111,22 @@ class TestRun:
             raise RnbenchError(self._error or f"{self.key}: the test failed")
         return self._record
 
+    def _cold_start(self) -> None:
+        """Serverless: time the first request alone (see `cold_start`), then start the load."""
+        try:
+            self._cold_start_ms = first_request_ms(self._plan.deployment.target, self._plan.body)
+        except InvokeError as exc:
+            raise RnbenchError(
+                f"{self.key}: the first (cold start) request failed: {exc}"
+            ) from None
+        if self._cancelled:
+            raise RnbenchError(f"{self.key}: cancelled before the load started")
+        self._load.start()
+
     def _follow(self) -> None:
         try:
+            if self._plan.config.serverless:
+                self._cold_start()
             while not self._load.done:
                 self._windows.add(self._load.poll())
                 time.sleep(0.2)
@@ -139,4 +159,5 @@ class TestRun:
         self._store.finish_run(replace(self._record_from(None, status="failed"), note=message))
 
     def _record_from(self, summary: LoadSummary | None, status: str) -> RunRecord:
-        return build_record(self._plan, self.run_id, self._started_at, summary, status)
+        record = build_record(self._plan, self.run_id, self._started_at, summary, status)
+        return replace(record, cold_start_ms=self._cold_start_ms)

@@ -7,7 +7,8 @@ A price is looked up in this order, first match wins:
    override names one, else for every region;
 3. a live price (a callable injected by the SageMaker backend, e.g. the AWS Price List API);
 4. the packaged table (`data/prices.csv`) for that instance type and region;
-5. none: cost columns stay empty. Local configurations (`instance_type == "local"`) never reach
+5. none: cost columns stay empty, and `missing_reason` says why in one line (the live lookup's
+   own reason when it raised one). Local configurations (`instance_type == "local"`) never reach
    steps 3-4, so they have a price only when the user gives one.
 
 The packaged table holds only the prices the reference study states (eu-west-1, undated): no
@@ -58,7 +59,9 @@ class Price:
 
 
 LivePrice = Callable[[str, str], Price | None]
-"""(instance_type, region) -> the current price, or None when it cannot be found."""
+"""(instance_type, region) -> the current price, or None when the price list has none; raises
+LookupError with a one-line reason when it cannot be asked (no credentials, no permission)."""
+PACKAGED_NOTE = "the packaged table holds only the study's eu-west-1 prices"
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,7 @@ class PriceBook:
         self._configs = dict(config_overrides or {})
         self._instances = dict(instance_overrides or {})
         self._live_cache: dict[tuple[str, str], Price | None] = {}
+        self._live_errors: dict[tuple[str, str], str] = {}
 
     @classmethod
     def load(cls, overrides: Path, live: LivePrice | None = None) -> PriceBook:
@@ -235,6 +239,25 @@ class PriceBook:
         if key not in self._live_cache:
             try:
                 self._live_cache[key] = self._live(instance_type, region)
-            except Exception:  # an unreachable price service must not stop a run: use the table
+            except Exception as error:  # an unreachable price service must not stop a run
                 self._live_cache[key] = None
+                self._live_errors[key] = " ".join(str(error).split())[:300] or repr(error)
         return self._live_cache[key]
+
+    def missing_reason(self, instance_type: str, region: str, config_key: str | None = None) -> str:
+        """`no price: <why>`: one line saying why `lookup` finds nothing ("" when it does)."""
+        if self.lookup(instance_type, region, config_key) is not None:
+            return ""
+        if instance_type == LOCAL_INSTANCE:
+            return "no price: this machine has one only when prices.toml gives it"
+        if not region:
+            return f"no price: no AWS region to price {instance_type} in"
+        error = self._live_errors.get((instance_type, region))
+        if error:
+            return f"no price: {error}; {PACKAGED_NOTE}"
+        if self._live is None:
+            return f"no price: no live price lookup, and {PACKAGED_NOTE}"
+        return (
+            f"no price: the AWS Price List API lists no on-demand SageMaker hosting price for "
+            f"{instance_type} in {region}"
+        )

@@ -80,6 +80,9 @@ class RunRecord:
     """Largest absolute logit difference from fp32 eager on the agreement photographs."""
     mean_logit_deviation: float | None = None
     """Mean absolute logit difference from fp32 eager on the agreement photographs."""
+    cold_start_ms: float | None = None
+    """Serverless: latency of the run's first request, sent alone before the load (a cold start
+    after deploy or idle); never part of the percentiles. None for other configurations."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))

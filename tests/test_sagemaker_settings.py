@@ -72,6 +72,9 @@ def test_price_list_document_parsing() -> None:
     assert on_demand_usd_per_hour({"terms": {}}) is None
 
 
-def test_live_price_is_none_without_credentials() -> None:
+def test_live_price_says_why_there_is_none_without_credentials() -> None:
     lookup = live_price(SageMakerSettings(region="eu-west-1"))
-    assert lookup("ml.c5.xlarge", "eu-west-1") is None
+    with pytest.raises(LookupError, match="AWS Price List API: .*credentials"):
+        lookup("ml.c5.xlarge", "eu-west-1")
+    with pytest.raises(LookupError, match="billed per GB-second"):
+        lookup("serverless", "eu-west-1")

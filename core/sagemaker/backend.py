@@ -26,6 +26,7 @@ from rnbench.core.errors import (
     DeployError,
     NotDeployedError,
     TeardownError,
+    UsageError,
 )
 from rnbench.core.paths import state_dir
 from rnbench.core.sagemaker import naming, package
@@ -38,11 +39,16 @@ from rnbench.core.sagemaker.settings import (
     control_plane_failure,
     default_bucket,
     identity,
+    serverless_problem,
     unavailable_reason,
 )
 from rnbench.core.targets import Reply
 
 DATA_SHAPE = json.dumps({"input0": list(package.INPUT_SHAPE)})
+SERVERLESS_TAG = "rnbench:serverless"
+"""Tag on a serverless endpoint's resources: its memory size and max concurrency."""
+NEURON_STARTUP_S = 1200
+"""How long an Inferentia2 container may take to answer /ping (it compiles ResNet-50 first)."""
 _STATES = {"InService": State.IN_SERVICE, "Failed": State.FAILED, "Deleting": State.TEARING_DOWN}
 
 
@@ -98,7 +104,7 @@ class SageMakerBackend:
 
     # -- packaging and compiling ------------------------------------------------------------
     def _upload(self, config: Configuration, progress: Progress) -> tuple[str, package.Artifact]:
-        variant: package.Variant = "neo" if config.compiled else "eager"
+        variant: package.Variant = "neo" if config.neo_target else "eager"
         artifact = package.build_artifact(variant, progress)
         bucket = default_bucket(self.settings)
         s3 = self.client("s3")
@@ -218,7 +224,10 @@ class SageMakerBackend:
             "neo_target": endpoint.tags.get("rnbench:neo-target", ""),
             "weights": endpoint.tags.get("rnbench:weights", ""),
             "session": endpoint.tags.get(naming.SESSION, ""),
+            "image": endpoint.tags.get("rnbench:image", ""),
         }
+        if SERVERLESS_TAG in endpoint.tags:
+            details["serverless"] = endpoint.tags[SERVERLESS_TAG]
         return Deployment(
             endpoint.config_key,
             self.name,
@@ -231,6 +240,11 @@ class SageMakerBackend:
 
     def deploy(self, config: Configuration, progress: Progress = no_progress) -> Deployment:
         self._require(config)
+        problem = serverless_problem(
+            self.settings.serverless_memory_mb, self.settings.serverless_max_concurrency
+        )
+        if config.serverless and problem is not None:
+            raise UsageError(f"{config.key}: {problem}")
         try:
             existing = self._find(config)
         except Exception as error:
@@ -286,14 +300,17 @@ class SageMakerBackend:
         tags = naming.tags(config.key, now) + [
             {"Key": "rnbench:framework", "Value": version},
             {"Key": "rnbench:neo-target", "Value": config.neo_target or "none"},
+            {"Key": "rnbench:image", "Value": image.rsplit("/", 1)[-1][:256]},
         ]
+        if config.serverless:
+            tags.append({"Key": SERVERLESS_TAG, "Value": self._serverless_text()})
         env = {
             "SAGEMAKER_PROGRAM": "inference.py",
             "SAGEMAKER_REGION": str(self.settings.region),
             "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
             **model_server_env(config),
         }
-        if config.compiled:
+        if config.neo_target:
             data, digest = package.source_archive()
             bucket = model_uri.removeprefix("s3://").split("/")[0]
             key = f"rnbench/source/{digest[:16]}/sourcedir.tar.gz"
@@ -303,6 +320,8 @@ class SageMakerBackend:
             env["MMS_DEFAULT_RESPONSE_TIMEOUT"] = "500"
         else:
             env["SAGEMAKER_SUBMIT_DIRECTORY"] = "/opt/ml/model/code"
+        if config.device == "inferentia" and not config.neo_target:
+            env["RNBENCH_ANSWER_BODY_ONLY"] = "1"  # the Neuron image's Hugging Face toolkit
         model = naming.new_name(config.key)
         sm.create_model(
             ModelName=model,
@@ -312,21 +331,34 @@ class SageMakerBackend:
         )
         created.append(("model", model))
         sm.create_endpoint_config(
-            EndpointConfigName=model,
-            Tags=tags,
-            ProductionVariants=[
-                {
-                    "VariantName": "AllTraffic",
-                    "ModelName": model,
-                    "InitialInstanceCount": 1,
-                    "InstanceType": config.instance_type,
-                }
-            ],
+            EndpointConfigName=model, Tags=tags, ProductionVariants=[self._variant(config, model)]
         )
         created.append(("endpoint_config", model))
         sm.create_endpoint(EndpointName=model, EndpointConfigName=model, Tags=tags)
         created.append(("endpoint", model))
         return model
+
+    def _serverless_text(self) -> str:
+        memory, concurrency = (
+            self.settings.serverless_memory_mb,
+            self.settings.serverless_max_concurrency,
+        )
+        return f"{memory} MB, max concurrency {concurrency}"
+
+    def _variant(self, config: Configuration, model: str) -> dict[str, Any]:
+        """The endpoint config's one production variant: an instance, or serverless capacity."""
+        variant: dict[str, Any] = {"VariantName": "AllTraffic", "ModelName": model}
+        if config.serverless:
+            variant["ServerlessConfig"] = {
+                "MemorySizeInMB": self.settings.serverless_memory_mb,
+                "MaxConcurrency": self.settings.serverless_max_concurrency,
+            }
+            return variant
+        variant.update(InitialInstanceCount=1, InstanceType=config.instance_type)
+        if config.device == "inferentia" and not config.neo_target:
+            # the handler compiles the model for Neuron as it loads: give it time to answer /ping
+            variant["ContainerStartupHealthCheckTimeoutInSeconds"] = NEURON_STARTUP_S
+        return variant
 
     def _cleanup(self, created: list[tuple[str, str]], progress: Progress) -> list[str]:
         """Delete what a failed deploy created, newest first; names that could not be deleted."""

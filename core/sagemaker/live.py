@@ -10,7 +10,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from rnbench.core.sagemaker.clients import control_client
+from rnbench.core.configs import SERVERLESS_INSTANCE
+from rnbench.core.sagemaker.clients import control_client, failure
 
 if TYPE_CHECKING:
     from rnbench.core.sagemaker.settings import SageMakerSettings
@@ -33,12 +34,22 @@ def on_demand_usd_per_hour(product: dict[str, Any]) -> float | None:
     return None
 
 
+SERVERLESS_PRICING = (
+    "serverless inference is billed per GB-second of compute and per GB of data, not per hour"
+)
+
+
 def live_price(settings: SageMakerSettings) -> Any:
-    """A `PriceBook` live lookup, `(instance_type, region) -> Price | None`, for these settings."""
+    """A `PriceBook` live lookup, `(instance_type, region) -> Price | None`, for these settings.
+
+    It raises LookupError with a one-line reason when the Price List API cannot be asked.
+    """
 
     def lookup(instance_type: str, region: str) -> Price | None:
         from rnbench.results.prices import Price
 
+        if instance_type == SERVERLESS_INSTANCE:
+            raise LookupError(SERVERLESS_PRICING)
         try:
             pricing = control_client(settings, "pricing", PRICING_REGION)
             filters = [
@@ -49,8 +60,8 @@ def live_price(settings: SageMakerSettings) -> Any:
             page = pricing.get_products(
                 ServiceCode="AmazonSageMaker", Filters=filters, MaxResults=20
             )
-        except Exception:  # no credentials, no network, no permission: no live price
-            return None
+        except Exception as error:  # no credentials, no network, no permission: no live price
+            raise LookupError(f"AWS Price List API: {failure(error)}") from None
         for document in page.get("PriceList", []):
             product = json.loads(document) if isinstance(document, str) else document
             usd = on_demand_usd_per_hour(product)

@@ -4,12 +4,14 @@
 `code/inference.py` (the handler from `rnbench.inference.sagemaker`). The uncompiled archive
 carries the full handler; the Neo archive carries the handler that supplies input_fn/output_fn.
 
-Loadable by old frameworks: the containers run PyTorch 2.0 (c5, g4dn, Neo ml_c5/ml_g4dn) or 1.9
-(Neo ml_inf1), older than the torch that traces here. A traced (not scripted) eval-mode
-ResNet-50 serialises to TorchScript file-format version 3 and calls only long-standing aten
-operators; `check_torchscript` verifies both on the written file (format version <= what torch
-1.6+ read, every operator in `PORTABLE_OPS`) and refuses to package otherwise, so a newer torch
-that changed either is caught here rather than as a failed endpoint after 10 minutes.
+Loadable by old frameworks: the study's containers run PyTorch 2.0 (c5, g4dn, Neo ml_c5/ml_g4dn)
+or 1.9 (Neo ml_inf1), older than the torch that traces here; today's rows run the newest image
+the SageMaker SDK lists (PyTorch 2.6 / 2.8 with sagemaker 3.27), which read the same archive.
+A traced (not scripted) eval-mode ResNet-50 serialises to TorchScript file-format version 3 and
+calls only long-standing aten operators; `check_torchscript` verifies both on the written file
+(format version <= what torch 1.6+ read, every operator in `PORTABLE_OPS`) and refuses to package
+otherwise, so a newer torch that changed either is caught here rather than as a failed endpoint
+after 10 minutes.
 
 Archives are deterministic (fixed mtimes, sorted members) so their sha256 names them: the S3 key
 is `rnbench/artifacts/<sha256[:16]>/model.tar.gz` and an object already there is reused.

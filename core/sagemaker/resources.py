@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rnbench.core.configs import SERVERLESS_INSTANCE as SERVERLESS
 from rnbench.core.errors import TeardownError
 from rnbench.core.sagemaker import naming
 
@@ -83,7 +84,9 @@ def owned_endpoints(sm: Any, config_key: str | None = None) -> list[OwnedEndpoin
         try:
             detail = sm.describe_endpoint(EndpointName=summary["EndpointName"])
             config = sm.describe_endpoint_config(EndpointConfigName=detail["EndpointConfigName"])
-            instance = str(config["ProductionVariants"][0].get("InstanceType", "?"))
+            variant = config["ProductionVariants"][0]
+            serverless = "ServerlessConfig" in variant
+            instance = SERVERLESS if serverless else str(variant.get("InstanceType", "?"))
         except Exception as error:
             if is_missing(error):
                 continue

@@ -7,7 +7,10 @@ Each value comes from the first source that has it: an explicit argument (the CL
 or holds another table or key or a value that is not a string, is a `UsageError` naming the
 problem, never silently ignored), then boto3's own chain (shared
 config and credentials files, SSO, instance roles). The bucket defaults to the SageMaker SDK's
-naming, `sagemaker-{region}-{account_id}`. `AWS_ENDPOINT_URL` and its per-service variants are
+naming, `sagemaker-{region}-{account_id}`. The serverless configuration's memory size and
+maximum concurrency come from `--serverless-memory` / `--serverless-concurrency`, then
+`serverless_memory_mb` / `serverless_max_concurrency` in the `[sagemaker]` table (integers),
+else 6144 MB and 5. `AWS_ENDPOINT_URL` and its per-service variants are
 left to boto3, which honours them itself: that is how the tests point rnbench at moto.
 
 Resolving never raises for a missing piece; `unavailable_reason` says in one line what is missing.
@@ -33,6 +36,48 @@ CONFIG_FILE = "config.toml"
 ROLE_ENV = "RNBENCH_ROLE_ARN"
 BUCKET_ENV = "RNBENCH_BUCKET"
 _KEYS = ("profile", "region", "role", "bucket")
+SERVERLESS_MEMORY_MB = 6144
+"""Default serverless memory size: the largest SageMaker allows (more memory, more vCPUs)."""
+SERVERLESS_MAX_CONCURRENCY = 5
+"""Default serverless maximum concurrency (concurrent invocations before throttling)."""
+SERVERLESS_MEMORY_CHOICES = (1024, 2048, 3072, 4096, 5120, 6144)
+"""Memory sizes SageMaker serverless accepts (1 GB steps from 1024 to 6144 MB)."""
+SERVERLESS_MAX_CONCURRENCY_LIMIT = 200
+"""The highest MaxConcurrency SageMaker accepts for one serverless endpoint."""
+
+
+def serverless_problem(memory_mb: int, max_concurrency: int) -> str | None:
+    """One line when the serverless settings are not ones SageMaker accepts, else None."""
+    if memory_mb not in SERVERLESS_MEMORY_CHOICES:
+        sizes = ", ".join(str(m) for m in SERVERLESS_MEMORY_CHOICES)
+        return f"serverless memory must be one of {sizes} MB, not {memory_mb}"
+    if not 1 <= max_concurrency <= SERVERLESS_MAX_CONCURRENCY_LIMIT:
+        return (
+            f"serverless max concurrency must be 1 to {SERVERLESS_MAX_CONCURRENCY_LIMIT}, "
+            f"not {max_concurrency}"
+        )
+    return None
+
+
+_INT_KEYS = ("serverless_memory_mb", "serverless_max_concurrency")
+"""The `[sagemaker]` keys whose values are integers."""
+
+
+def _config_ints() -> dict[str, int]:
+    """The integer serverless settings of the config file's `[sagemaker]` table."""
+    path = data_dir() / CONFIG_FILE
+    try:
+        data: Any = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("sagemaker") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    return {
+        k: v
+        for k, v in table.items()
+        if k in _INT_KEYS and isinstance(v, int) and not isinstance(v, bool)
+    }
 
 
 def _config_table() -> dict[str, str]:
@@ -61,13 +106,16 @@ def _config_table() -> dict[str, str]:
     if not isinstance(table, dict):
         raise UsageError(f"{path}: 'sagemaker' must be a table ([sagemaker])")
     for key, value in table.items():
+        if key in _INT_KEYS:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise UsageError(f"{path}: [sagemaker] {key} must be a whole number, got {value!r}")
+            continue
         if key not in _KEYS:
-            raise UsageError(
-                f"{path}: unknown key {key!r} in [sagemaker] (known: {', '.join(_KEYS)})"
-            )
+            known = ", ".join((*_KEYS, *_INT_KEYS))
+            raise UsageError(f"{path}: unknown key {key!r} in [sagemaker] (known: {known})")
         if not isinstance(value, str):
             raise UsageError(f"{path}: [sagemaker] {key} must be a string, got {value!r}")
-    return {k: v for k, v in table.items() if v}
+    return {k: v for k, v in table.items() if v and k not in _INT_KEYS}
 
 
 @dataclass(frozen=True)
@@ -82,6 +130,10 @@ class SageMakerSettings:
     """ARN of the SageMaker execution role that endpoints and Neo jobs run as."""
     bucket: str | None = None
     """S3 bucket for artifacts; None means the SDK's default name, known once the account is."""
+    serverless_memory_mb: int = SERVERLESS_MEMORY_MB
+    """Memory of the serverless endpoint (MemorySizeInMB)."""
+    serverless_max_concurrency: int = SERVERLESS_MAX_CONCURRENCY
+    """Concurrent invocations the serverless endpoint serves (MaxConcurrency)."""
 
     @classmethod
     def resolve(
@@ -90,13 +142,17 @@ class SageMakerSettings:
         region: str | None = None,
         role: str | None = None,
         bucket: str | None = None,
+        serverless_memory_mb: int | None = None,
+        serverless_max_concurrency: int | None = None,
     ) -> SageMakerSettings:
-        """Settings from arguments, environment, config file and boto3's chain.
+        """Settings from arguments, environment, config file and boto3's chain (bad serverless
+        values are reported by `serverless_problem` when they are used).
 
         Raises:
             UsageError: rnbench's config file is bad (a missing piece is never an error).
         """
         table = _config_table()
+        ints = _config_ints()
         profile = profile or os.environ.get("AWS_PROFILE") or table.get("profile")
         region = (
             region
@@ -108,7 +164,13 @@ class SageMakerSettings:
             region = _region_from_profile(profile)
         role = role or os.environ.get(ROLE_ENV) or table.get("role")
         bucket = bucket or os.environ.get(BUCKET_ENV) or table.get("bucket")
-        return cls(profile or None, region or None, role or None, bucket or None)
+        memory = serverless_memory_mb or ints.get("serverless_memory_mb", SERVERLESS_MEMORY_MB)
+        concurrency = serverless_max_concurrency or ints.get(
+            "serverless_max_concurrency", SERVERLESS_MAX_CONCURRENCY
+        )
+        return cls(
+            profile or None, region or None, role or None, bucket or None, memory, concurrency
+        )
 
     def session(self) -> boto3.Session:
         """A boto3 session for these settings (never sets endpoint_url).

@@ -58,11 +58,28 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _neuron() -> Any:
+    """torch_neuronx when this is a Neuron (Inferentia2) container, else None."""
+    try:
+        import torch_neuronx  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return torch_neuronx
+
+
 def model_fn(model_dir: str) -> Any:
-    """Load the TorchScript ResNet-50 (`model.pth`) onto the GPU when there is one."""
+    """Load the TorchScript ResNet-50 (`model.pth`) onto the GPU when there is one.
+
+    In a Neuron container (Inferentia2) the model is compiled for the NeuronCores with
+    torch_neuronx.trace on a [1, 3, 224, 224] input; a failure to compile fails the load (never a
+    silent CPU fallback: the endpoint would claim Inferentia and run on the host CPU).
+    """
     path = os.path.join(model_dir, "model.pth")
     model = torch.jit.load(path, map_location=_device())  # type: ignore[no-untyped-call]
     model.eval()
+    neuron = _neuron()
+    if neuron is not None:
+        return neuron.trace(model, torch.zeros(1, 3, 224, 224))
     return model
 
 
@@ -105,13 +122,20 @@ def _answers_json(accept: str) -> bool:
     return False
 
 
+BODY_ONLY_ENV = "RNBENCH_ANSWER_BODY_ONLY"
+"""Set to 1 where the serving toolkit wants output_fn's body alone: the Hugging Face toolkit of
+the Inferentia2 (Neuron) image sends whatever output_fn returns and labels it with the Accept
+type, so a (body, content type) pair would reach the client as garbage."""
+
+
 def output_fn(
     prediction: torch.Tensor, accept: str = JSON
-) -> "tuple[str, str]":  # quoted: containers run Python 3.6+
+) -> "str | tuple[str, str]":  # quoted: containers run Python 3.6+
     """(top-5 JSON, its content type); HttpError 406 when `accept` does not allow JSON.
 
     Returning the content type with the body is how the toolkit labels the answer with what
-    was actually produced rather than with whatever the client asked for.
+    was actually produced rather than with whatever the client asked for. With BODY_ONLY_ENV
+    set, the body alone.
     """
     if not _answers_json(accept):
         raise HttpError(NOT_ACCEPTABLE, f"cannot answer {accept!r}; this model answers {JSON}")
@@ -119,4 +143,5 @@ def output_fn(
     top = torch.topk(torch.softmax(logits, dim=1)[0], TOP_K)
     values, indices = top.values.tolist(), top.indices.tolist()
     answer = [{"index": int(indices[k]), "probability": float(values[k])} for k in range(TOP_K)]
-    return json.dumps({"top5": answer}), JSON
+    body = json.dumps({"top5": answer})
+    return body if os.environ.get(BODY_ONLY_ENV) == "1" else (body, JSON)

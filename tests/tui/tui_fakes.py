@@ -267,6 +267,9 @@ class FakeEngine:
             )
         return None
 
+    def price_note(self, config: Configuration) -> str:
+        return "" if self.price(config) else "no price: none in the fake's table"
+
     def compile(self, config: Configuration, progress: Progress) -> None:
         self.calls.append(("compile", config.key))
         progress(f"{config.key}: compiled (fake)")

@@ -6,7 +6,7 @@ updates them on the UI thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.message import Message
@@ -41,6 +41,8 @@ class RowsRefreshed(Message):
     last_runs: dict[str, RunRecord]
     generation: int
     """Which refresh this answers; a later one wins."""
+    price_notes: dict[str, str] = field(default_factory=dict)
+    """`no price: <why>` for the configurations without a price."""
 
 
 @dataclass

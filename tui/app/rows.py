@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rnbench.core.backend import State, Status
 from rnbench.core.configs import Configuration
+from rnbench.core.sagemaker.images import describe_image
 from rnbench.results.cost import usd_accrued
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
@@ -42,6 +43,8 @@ class RowFacts:
     published: PublishedRow | None
     activity: str | None = None
     """What the TUI is doing to it now (deploying, testing...), shown instead of the state."""
+    price_note: str = ""
+    """Why there is no price (`no price: ...`); empty when unknown or priced."""
 
     @property
     def state(self) -> str:
@@ -101,8 +104,7 @@ def detail_line(facts: RowFacts) -> str:
         parts.append("foreign target: load test only, rnbench never deploys or tears it down")
     elif config.backend == "sagemaker":
         parts.append(f"SageMaker {config.instance_type}")
-        if config.neo_target:
-            parts.append(f"Neo target {config.neo_target}")
+        parts.append(describe_image(config))
     else:
         parts.append(f"this machine ({config.device}), {config.runtime} runtime")
     status = facts.status
@@ -114,7 +116,7 @@ def detail_line(facts: RowFacts) -> str:
         price = facts.price
         parts.append(f"{fmt.usd(price.usd_per_hour, 3)}/h ({price.source}, {price.region})")
     else:
-        parts.append("no price")
+        parts.append(facts.price_note or "no price")
     if facts.published is not None:
         parts.append(f"study: {fmt.tps(facts.published.tps)} TPS (published)")
     agreement = agreement_text(facts)

@@ -36,6 +36,8 @@ class Session:
         self.configs: tuple[Configuration, ...] = all_configurations(cuda=False)
         self.statuses: dict[str, Status] = {}
         self.prices: dict[str, Price | None] = {}
+        self.price_notes: dict[str, str] = {}
+        """Why a configuration has no price (`no price: ...`), from the last refresh."""
         self.last_runs: dict[str, RunRecord] = {}
         self.activity: dict[str, str] = {}
         """What a worker is doing to a configuration (`deploying`, `testing 2/3`, ...)."""
@@ -68,6 +70,7 @@ class Session:
             self.last_runs.get(config.key),
             published_row(config.key),
             self.activity.get(config.key),
+            self.price_notes.get(config.key, ""),
         )
 
     def add_foreign(self, config: Configuration) -> bool:
@@ -92,6 +95,7 @@ class Session:
         self._applied = message.generation
         self.statuses.update(message.statuses)
         self.prices.update(message.prices)
+        self.price_notes.update(message.price_notes)
         self.last_runs.update(message.last_runs)
         for key, status in message.statuses.items():
             if status.state in (State.IN_SERVICE, State.NOT_DEPLOYED):

@@ -57,6 +57,13 @@ def _price(engine: EnginePort, config: Configuration) -> Price | None:
         return None
 
 
+def _price_note(engine: EnginePort, config: Configuration) -> str:
+    try:
+        return engine.price_note(config)
+    except Exception as exc:  # noqa: BLE001 - the reason is a nicety; the row says no price
+        return f"no price: {one_line(exc)}"
+
+
 def refresh(
     post: Post, engine: EnginePort, configs: Sequence[Configuration], generation: int
 ) -> None:
@@ -75,7 +82,8 @@ def refresh(
         known = last.get(record.config)
         if known is None or record.started_at > known.started_at:
             last[record.config] = record
-    post(m.RowsRefreshed(statuses, prices, last, generation))
+    notes = {c.key: _price_note(engine, c) for c in configs if prices[c.key] is None}
+    post(m.RowsRefreshed(statuses, prices, last, generation, notes))
 
 
 def act(post: Post, engine: EnginePort, action: str, config: Configuration) -> None:

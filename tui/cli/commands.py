@@ -38,16 +38,23 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
+    from rnbench.core.sagemaker.images import describe_image
     from rnbench.results.seed import published_rows
 
     engine = _engine(args)
     published = {row.label: row for row in published_rows()}
-    rows = []
+    rows, images = [], []
+    unpriced: dict[str, list[str]] = {}
     for config in engine.configurations():
         status = engine.status(config)
         state = status.state.value + (f": {status.reason}" if status.reason else "")
         study = published.get(config.study_label or "")
         price = engine.price(config)
+        framework, _, image = describe_image(config).partition(" · ")
+        if image:
+            images.append(f"  {config.key}: {image}")
+        if price is None:
+            unpriced.setdefault(engine.price_note(config), []).append(config.key)
         rows.append(
             [
                 config.key,
@@ -55,13 +62,20 @@ def cmd_configs(args: argparse.Namespace) -> int:
                 config.backend,
                 config.instance_type,
                 config.runtime,
+                framework,
                 money(price.usd_per_hour, 3) if price else "",
                 num(study.tps) if study else "",
                 state,
             ]
         )
-    headers = ("key", "label", "backend", "instance", "runtime", "$/h", "study TPS", "state")
+    headers = (
+        "key", "label", "backend", "instance", "runtime", "framework", "$/h", "study TPS", "state"
+    )  # fmt: skip
     print(table(headers, rows))
+    print("\nimages (from the installed SageMaker SDK; today's rows run the newest it knows):")
+    print("\n".join(images))
+    for note, keys in unpriced.items():
+        print(f"{', '.join(keys)}: {note}")
     _print_leftovers(engine, heading=True)
     return 0
 
@@ -226,6 +240,11 @@ def _notes(record: RunRecord) -> None:
         )
     if record.stable is False:
         say("note: the run did not reach the stability criterion before its maximum duration")
+    if record.cold_start_ms is not None:
+        say(
+            f"cold start: the first request, sent alone before the load, took "
+            f"{record.cold_start_ms:.0f} ms (not in the percentiles above)"
+        )
     if record.usd_per_hour is None:
         how = "--usd-per-hour" if record.backend == "foreign" else "prices.toml"
         say(f"note: {record.config} has no price, so cost columns are empty (set one with {how})")

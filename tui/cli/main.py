@@ -107,6 +107,35 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", help="AWS region, e.g. eu-west-1")
     group.add_argument("--role", help="SageMaker execution role ARN (or RNBENCH_ROLE_ARN)")
     group.add_argument("--bucket", help="S3 bucket for model artifacts (or RNBENCH_BUCKET)")
+    group.add_argument(
+        "--serverless-memory",
+        type=_serverless_memory,
+        metavar="MB",
+        help="serverless endpoint memory: 1024-6144 in 1024 steps (default 6144)",
+    )
+    group.add_argument(
+        "--serverless-concurrency",
+        type=_serverless_concurrency,
+        metavar="N",
+        help="serverless endpoint max concurrency, 1-200 (default 5)",
+    )
+
+
+def _serverless_memory(text: str) -> int:
+    from rnbench.core.sagemaker.settings import SERVERLESS_MEMORY_CHOICES
+
+    if not text.isdigit() or int(text) not in SERVERLESS_MEMORY_CHOICES:
+        sizes = ", ".join(str(m) for m in SERVERLESS_MEMORY_CHOICES)
+        raise argparse.ArgumentTypeError(f"expected one of {sizes}: {text!r}")
+    return int(text)
+
+
+def _serverless_concurrency(text: str) -> int:
+    from rnbench.core.sagemaker.settings import SERVERLESS_MAX_CONCURRENCY_LIMIT as LIMIT
+
+    if not text.isdigit() or not 1 <= int(text) <= LIMIT:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {LIMIT}: {text!r}")
+    return int(text)
 
 
 def _add_batching(parser: argparse.ArgumentParser) -> None:
