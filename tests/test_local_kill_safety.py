@@ -287,7 +287,7 @@ def test_a_starting_server_is_deploying_and_can_be_torn_down_by_name(tmp_path: P
         tested = rnbench(env, "test", CONFIG, "--duration", "1")
         if not list((home / "state" / "local").glob("*.ready.json")):  # still loading
             assert "deploying: server pid" in configs, configs
-            assert tested.returncode == 1 and "not in service (deploying)" in tested.stderr
+            assert tested.returncode == 1 and "not in service (deploying" in tested.stderr
         gone = rnbench(env, "teardown", CONFIG, "--yes")
         assert gone.returncode == 0 and f"{CONFIG} torn down" in gone.stdout, gone
         assert settled_count(home) == 0
