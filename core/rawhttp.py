@@ -13,9 +13,10 @@ from __future__ import annotations
 import socket
 
 from rnbench.core.targets import CONNECTION, TIMEOUT, HttpTarget, InvokeError, Reply
-from rnbench.inference.contract import SERVER_TIME_HEADER
+from rnbench.inference.contract import BATCH_SIZE_HEADER, SERVER_TIME_HEADER
 
 _SERVER_TIME = SERVER_TIME_HEADER.lower().encode("ascii") + b":"
+_BATCH_SIZE = BATCH_SIZE_HEADER.lower().encode("ascii") + b":"
 _MAX_HEAD = 65_536
 _RECV = 65_536
 
@@ -52,7 +53,7 @@ class RawHttpInvoker:
                 self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self._buffer = b""
             self._sock.sendall(self._request)
-            status, data, server_time, keep = self._read_reply(self._sock)
+            status, data, server_time, batch_size, keep = self._read_reply(self._sock)
             if not keep:
                 self.close()
         except TimeoutError as exc:
@@ -67,7 +68,8 @@ class RawHttpInvoker:
             server_ms = float(server_time) if server_time is not None else None
         except ValueError:
             server_ms = None
-        return Reply(status, data, server_ms)
+        batch = int(batch_size) if batch_size is not None and batch_size.isdigit() else None
+        return Reply(status, data, server_ms, batch)
 
     def close(self) -> None:
         if self._sock is not None:
@@ -81,8 +83,10 @@ class RawHttpInvoker:
             raise _Closed("connection closed by the server")
         return chunk
 
-    def _read_reply(self, sock: socket.socket) -> tuple[int, bytes, bytes | None, bool]:
-        """(status, body, server-time header value, keep the connection open)."""
+    def _read_reply(
+        self, sock: socket.socket
+    ) -> tuple[int, bytes, bytes | None, bytes | None, bool]:
+        """(status, body, server-time and batch-size header values, keep the connection open)."""
         buffer = self._buffer
         end = buffer.find(b"\r\n\r\n")
         while end < 0:
@@ -100,6 +104,7 @@ class RawHttpInvoker:
         length: int | None = None
         chunked = False
         server_time: bytes | None = None
+        batch_size: bytes | None = None
         for line in lines[1:]:
             lower = line.lower()
             if lower.startswith(b"content-length:"):
@@ -110,6 +115,8 @@ class RawHttpInvoker:
                 keep = b"close" not in lower if keep else b"keep-alive" in lower
             elif lower.startswith(_SERVER_TIME):
                 server_time = line[len(_SERVER_TIME) :].strip()
+            elif lower.startswith(_BATCH_SIZE):
+                batch_size = line[len(_BATCH_SIZE) :].strip()
         if chunked:
             data, rest = self._read_chunked(sock, rest)
         elif length is not None:
@@ -124,7 +131,7 @@ class RawHttpInvoker:
                 parts.append(chunk)
             data, rest, keep = b"".join(parts), b"", False
         self._buffer = rest
-        return status, data, server_time, keep
+        return status, data, server_time, batch_size, keep
 
     def _read_chunked(self, sock: socket.socket, buffer: bytes) -> tuple[bytes, bytes]:
         parts: list[bytes] = []

@@ -57,6 +57,16 @@ def test_keep_alive_content_length_and_server_time() -> None:
     assert b"Content-Length: 4\r\n" in received[0] and received[0].endswith(b"\r\n\r\nbody")
 
 
+def test_the_batch_size_header_is_read_as_http_client_reads_it() -> None:
+    batched = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Rnbench-Batch-Size: 3\r\n\r\nok"
+    alone = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    with canned_server([batched, alone]) as (target, _):
+        invoker = RawHttpInvoker(target, 5.0)
+        first, second = invoker.invoke(b"body"), invoker.invoke(b"body")
+        invoker.close()
+    assert (first.batch_size, second.batch_size) == (3, None)
+
+
 def test_chunked_reply_and_error_status() -> None:
     chunked = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n"
