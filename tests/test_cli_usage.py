@@ -8,17 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from rnbench.tui.cli.main import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse exits on bad options
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_support import run_cli
 
 
 def assert_one_line_error(err: str) -> None:

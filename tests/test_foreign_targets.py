@@ -14,23 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_cli
 from fake_servers import Behaviour, FakeServer
 from moto_support import ROLE, point_at, reset_moto, start_moto
 
 from rnbench.core import foreign
 from rnbench.core.errors import UsageError
-from rnbench.tui.cli.main import main
 
 SHORT = ("--duration", "1", "--warmup", "0.2")
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse exits on bad options
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(err: str) -> str:
