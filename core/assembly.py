@@ -11,15 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnbench.core.backend import Backend
+from rnbench.core.backends.foreign.backend import ForeignBackend
+from rnbench.core.backends.local.backend import LocalBackend
+from rnbench.core.backends.protocol import Backend
+from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
+from rnbench.core.backends.sagemaker.live import live_price
 from rnbench.core.configs import SERVERLESS_INSTANCE
 from rnbench.core.engine import Engine
 from rnbench.core.errors import leaf_errors_mapped
-from rnbench.core.foreign_backend import ForeignBackend
-from rnbench.core.local.backend import LocalBackend
 from rnbench.core.paths import price_overrides, results_database
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
-from rnbench.core.sagemaker.live import live_price
 from rnbench.core.weights_file import check_weights_file
 from rnbench.inference.weights import WEIGHTS_ENV
 from rnbench.results.prices import LivePrice, Price, PriceBook

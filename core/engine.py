@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from rnbench.core.backend import Backend, Deployment, Progress, State, Status, no_progress
+from rnbench.core.backends.foreign.backend import in_service
+from rnbench.core.backends.foreign.targets import USER_GIVEN, ForeignTarget, is_foreign_key
+from rnbench.core.backends.protocol import Backend, Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration, all_configurations, get_configuration
 from rnbench.core.errors import (
     BackendUnavailable,
@@ -23,12 +25,10 @@ from rnbench.core.errors import (
     leaf_errors_mapped,
     speaks_engine_errors,
 )
-from rnbench.core.foreign import USER_GIVEN, ForeignTarget, is_foreign_key
-from rnbench.core.foreign_backend import in_service
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.run_record import TestPlan
-from rnbench.core.sweep import SweepPoint, SweepRun
-from rnbench.core.testrun import TestRun, TestSnapshot
+from rnbench.core.run.record import TestPlan
+from rnbench.core.run.sweep import SweepPoint, SweepRun
+from rnbench.core.run.testrun import TestRun, TestSnapshot
 from rnbench.results.export import export_csv
 from rnbench.results.prices import Price, PriceBook
 from rnbench.results.record import RunRecord
@@ -190,7 +190,7 @@ class Engine:
         stop: threading.Event | None = None,
     ) -> SweepRun[TestRun]:
         """Run `specs` one after another on a deployed configuration (more than one: a sweep
-        with one sweep id); returns at once. See `rnbench.core.sweep`."""
+        with one sweep id); returns at once. See `rnbench.core.run.sweep`."""
 
         def start_point(spec: LoadSpec, sweep_id: str) -> TestRun:
             return self.start_test(config, spec, body, sweep_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnbench.inference.runtimes import Runtime, softmax
+from rnbench.inference.graph import Runtime, softmax
 
 TOP_K = 5
 

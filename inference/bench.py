@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnbench.inference.graph import Runtime
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
-from rnbench.inference.runtimes import Loaded, Runtime, agreement, load_runtime
+from rnbench.inference.runtimes import Loaded, agreement, load_runtime
 
 WARMUP_CALLS = 3
 """Untimed calls before measuring (first calls allocate and pick kernels)."""

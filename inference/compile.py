@@ -45,7 +45,8 @@ def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) ->
     """
     from rnbench.inference.agreement import describe, measure_agreement
     from rnbench.inference.natural_images import agreement_batches
-    from rnbench.inference.runtimes import export_key, export_onnx, load_runtime
+    from rnbench.inference.onnx_export import export_key, export_onnx
+    from rnbench.inference.runtimes import load_runtime
     from rnbench.inference.weights import build_model
 
     if runtime == "bf16":

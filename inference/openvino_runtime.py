@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rnbench.inference.errors import DeviceUnavailable
-from rnbench.inference.runtimes import INPUT_NAME, physical_cores, softmax
+from rnbench.inference.graph import INPUT_NAME, physical_cores, softmax
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 """Linux CPU flags that mean hardware bf16 arithmetic."""

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnbench.inference.cache import cache_dir
+from rnbench.inference.graph import INPUT_NAME
 from rnbench.inference.natural_images import calibration_batches, calibration_identity
-from rnbench.inference.runtimes import INPUT_NAME, export_key, export_onnx
+from rnbench.inference.onnx_export import export_key, export_onnx
 from rnbench.inference.weights import WeightsInfo
 
 if TYPE_CHECKING:

@@ -9,19 +9,17 @@ very same model, cached on disk under a key that changes with the weights and th
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnbench.inference.cache import cache_dir
 from rnbench.inference.errors import DeviceUnavailable, InferenceUsageError
+from rnbench.inference.graph import INPUT_NAME, Runtime, physical_cores, softmax
+from rnbench.inference.onnx_export import export_onnx
 from rnbench.inference.weights import WeightsInfo, build_model
 
 if TYPE_CHECKING:
@@ -31,52 +29,6 @@ RUNTIMES = ("eager", "compiled", "bf16", "int8")
 """Runtime names the server and the benchmark accept."""
 DEVICES = ("cpu", "cuda")
 """Devices the runtimes accept."""
-OPSET = 17
-"""ONNX opset of the export."""
-EXPORT_VERSION = 2
-"""Bump when the exported graph changes (invalidates cached exports). 2: logits, no softmax."""
-INPUT_NAME = "input0"
-"""Name of the ONNX graph's input, as in the study's Neo compilation jobs."""
-OUTPUT_NAME = "logits"
-"""Name of the ONNX graph's output (softmax is applied outside the graph, so that `int8` never
-quantizes it and the agreement check can compare logits)."""
-
-
-class Runtime(Protocol):
-    """Something that turns an [N, 3, 224, 224] float32 batch into [N, 1000] logits."""
-
-    name: str
-    device: str
-
-    def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Raw class scores, float32, shape [N, 1000]."""
-        ...
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Softmax probabilities, float32, shape [N, 1000]."""
-        ...
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float32 (what the study's `nn.Softmax(dim=1)` computes)."""
-    shifted = np.asarray(logits, dtype=np.float32)
-    shifted = shifted - shifted.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    result: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
-    return result
-
-
-def physical_cores() -> int:
-    """Physical CPU cores available to this process (the right thread count for both runtimes)."""
-    try:
-        import psutil
-
-        count = psutil.cpu_count(logical=False)
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        count = None
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    best = count or available or os.cpu_count() or 1
-    return max(1, min(best, available or best))
 
 
 class EagerRuntime:
@@ -136,48 +88,6 @@ def _session(onnx_path: Path, device: str) -> Any:
     else:
         providers = ["CPUExecutionProvider"]
     return ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
-
-
-def export_key(weights: WeightsInfo) -> str:
-    """Cache key of an export: weights identity, torch and exporter versions, opset."""
-    import torch
-
-    parts = f"resnet50|{weights.identity}|torch={torch.__version__}|opset={OPSET}|v{EXPORT_VERSION}"
-    return hashlib.sha256(parts.encode()).hexdigest()[:20]
-
-
-def export_onnx(model: nn.Module, weights: WeightsInfo, *, rebuild: bool = False) -> Path:
-    """The cached ONNX export of `model` (logits out), written atomically when missing."""
-    import torch
-
-    folder = cache_dir() / "onnx"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{export_key(weights)}.onnx"
-    if target.is_file() and not rebuild:
-        return target
-    handle, tmp_name = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".onnx")
-    os.close(handle)
-    try:
-        dummy = torch.zeros(1, 3, 224, 224)
-        with warnings.catch_warnings():
-            # dynamo=False (TorchScript exporter) is deliberate: it exports ResNet-50 in seconds
-            # with no extra dependencies; torch warns that it is the legacy path.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(
-                model.eval(),
-                (dummy,),
-                tmp_name,
-                dynamo=False,
-                opset_version=OPSET,
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            )
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    return target
 
 
 def _check_device(device: str) -> None:

@@ -19,9 +19,10 @@ from typing import Any
 from rnbench.inference.agreement import Agreement, measure_agreement
 from rnbench.inference.batcher import Batcher
 from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
+from rnbench.inference.graph import softmax
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
-from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime, softmax
+from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime
 
 DECODE_THREADS = 2
 """Threads decoding and preprocessing requests (enough to keep one ahead of the model)."""

@@ -19,11 +19,11 @@ from types import TracebackType
 
 import psutil
 
-from rnbench.core.backend import Deployment, ServerLatency, State, Status
+from rnbench.core.backends.protocol import Deployment, ServerLatency, State, Status
 from rnbench.core.configs import Configuration
 from rnbench.core.engine import Engine
+from rnbench.core.loadgen.transport import HttpTarget, InvokeError, Invoker, Reply
 from rnbench.core.paths import results_database
-from rnbench.core.targets import HttpTarget, InvokeError, Invoker, Reply
 from rnbench.inference.contract import INVOCATIONS_PATH, SERVER_TIME_HEADER
 from rnbench.results.prices import PriceBook
 from rnbench.results.store import RunStore

@@ -49,7 +49,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, url: str, tmp_dir: Any) -> None:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("RNBENCH_ROLE_ARN", ROLE)
-    from rnbench.core.sagemaker.settings import clear_identity_cache
+    from rnbench.core.backends.sagemaker.identity import clear_identity_cache
 
     clear_identity_cache()
 

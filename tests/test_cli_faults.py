@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from fake_servers import Behaviour, FakeServer, served_engine
 
+from rnbench.core.loadgen.transport import CONNECTION
 from rnbench.core.loadgen.types import LoadSummary, Window
 from rnbench.core.paths import results_database
-from rnbench.core.run_record import run_status
-from rnbench.core.targets import CONNECTION
+from rnbench.core.run.record import run_status
 from rnbench.results.store import RunStore
 from rnbench.tui.cli import commands
 from rnbench.tui.cli.main import main

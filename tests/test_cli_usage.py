@@ -50,7 +50,7 @@ def test_corrupt_image_fails_before_deploying(
     assert code == 2
     assert_one_line_error(err)
     assert "corrupt" in err
-    from rnbench.core.local.backend import LocalBackend
+    from rnbench.core.backends.local.backend import LocalBackend
 
     assert LocalBackend().owned() == []
 

@@ -10,7 +10,7 @@ from records import make_record
 
 from rnbench.core.errors import NotDeployedError, RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.sweep import SweepPoint, SweepRun, plan
+from rnbench.core.run.sweep import SweepPoint, SweepRun, plan
 from rnbench.results.record import RunRecord
 
 BASE = LoadSpec(duration_s=2.0, warmup_s=0.0, timeout_s=1.0, stability_pct=5.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rnbench.core.errors import UsageError
-from rnbench.core.test_settings import (
+from rnbench.core.run.options import (
     MAX_CONCURRENCY,
     TestSettings,
     checked,

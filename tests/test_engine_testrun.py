@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from records import make_record
 
-from rnbench.core.backend import Deployment, ServerLatency
+from rnbench.core.backends.local.backend import LocalBackend
+from rnbench.core.backends.protocol import Deployment, ServerLatency
+from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings
 from rnbench.core.configs import get_configuration
 from rnbench.core.loadgen import LoadSpec, Window
 from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
-from rnbench.core.local.backend import LocalBackend
-from rnbench.core.run_record import TestPlan, build_record, with_server_latency
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings
-from rnbench.core.targets import HttpTarget
-from rnbench.core.window_log import WindowLog
+from rnbench.core.loadgen.transport import HttpTarget
+from rnbench.core.run.record import TestPlan, build_record, with_server_latency
+from rnbench.core.run.windows import WindowLog
 from rnbench.results.prices import Price
 from rnbench.results.store import RunStore
 
@@ -70,7 +70,7 @@ def test_the_local_backend_reports_no_latency_beyond_its_replies() -> None:
 def test_sagemaker_latency_comes_from_cloudwatch_or_a_note(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import rnbench.core.sagemaker.live as live
+    import rnbench.core.backends.sagemaker.live as live
 
     backend = SageMakerBackend(SageMakerSettings.resolve(region="us-east-1"))
     asked: list[tuple[str, float, float]] = []

@@ -18,7 +18,7 @@ from cli_support import run_cli
 from fake_servers import Behaviour, FakeServer
 from moto_support import ROLE, point_at, reset_moto, start_moto
 
-from rnbench.core import foreign
+from rnbench.core.backends.foreign import targets as foreign
 from rnbench.core.errors import UsageError
 
 SHORT = ("--duration", "1", "--warmup", "0.2")
@@ -288,7 +288,7 @@ def test_missing_endpoint_is_a_usage_error(
 def test_endpoint_not_in_service_exits_1(
     sagemaker: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rnbench.core.sagemaker import foreign as sm_foreign
+    from rnbench.core.backends.sagemaker import foreign as sm_foreign
 
     real = sm_foreign.describe_endpoint
 
@@ -320,9 +320,9 @@ class _Pinged(http.server.BaseHTTPRequestHandler):
 
 
 def test_url_status_says_when_ping_fails_and_never_owns_it() -> None:
-    from rnbench.core.backend import State
-    from rnbench.core.foreign_backend import ForeignBackend
-    from rnbench.core.sagemaker import SageMakerSettings
+    from rnbench.core.backends.foreign.backend import ForeignBackend
+    from rnbench.core.backends.protocol import State
+    from rnbench.core.backends.sagemaker import SageMakerSettings
 
     backend = ForeignBackend(SageMakerSettings())
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pinged)

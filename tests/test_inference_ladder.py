@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from rnbench.inference import runtimes
+from rnbench.inference import graph, onnx_export, runtimes
 from rnbench.inference.agreement import describe, measure_agreement
 from rnbench.inference.batcher import Batcher
 from rnbench.inference.errors import DeviceUnavailable
@@ -28,7 +28,7 @@ CALIBRATION_IMAGES = 2
 
 
 @pytest.fixture(scope="module")
-def ladder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, runtimes.Runtime]]:
+def ladder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, graph.Runtime]]:
     """Eager and int8 (quantized once per session into the shared test cache)."""
     home = tmp_path_factory.mktemp("ladder-home")
     shared = tmp_path_factory.getbasetemp() / "shared-cache"
@@ -43,14 +43,14 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, runti
         again = quantize_int8(model, weights, calibration_images=CALIBRATION_IMAGES)
         assert again == path and path.is_file()  # cached: built once
         if INT8_ENGINE == "openvino":
-            int8: runtimes.Runtime = OpenVinoRuntime(path, "int8", "f32")
+            int8: graph.Runtime = OpenVinoRuntime(path, "int8", "f32")
         else:
             int8 = runtimes.OnnxRuntime(path, "cpu", name="int8")
         yield {"eager": runtimes.EagerRuntime(model), "int8": int8}
 
 
 def test_int8_runs_batches_and_is_measured_against_eager(
-    ladder: dict[str, runtimes.Runtime],
+    ladder: dict[str, graph.Runtime],
 ) -> None:
     inputs = agreement_batches(count=3)
     batch = np.concatenate(inputs)
@@ -82,7 +82,7 @@ def test_agreement_figures_are_computed_from_logits() -> None:
             return self.rows[self.calls - 1 : self.calls]
 
         def predict(self, batch: np.ndarray) -> np.ndarray:
-            return runtimes.softmax(self.logits(batch))
+            return graph.softmax(self.logits(batch))
 
     ramp = list(range(1000))
     want = Fixed([[float(v) for v in ramp]] * 2)
@@ -100,12 +100,12 @@ def test_agreement_figures_are_computed_from_logits() -> None:
         measure_agreement(got, want, [], "random")
 
 
-def test_bf16_runs_where_the_cpu_has_it(ladder: dict[str, runtimes.Runtime]) -> None:
+def test_bf16_runs_where_the_cpu_has_it(ladder: dict[str, graph.Runtime]) -> None:
     reason = bf16_unavailable_reason()
     if reason is not None:
         pytest.skip(f"bf16: {reason}")
     model, weights = build_model()
-    bf16 = OpenVinoRuntime(runtimes.export_onnx(model, weights), "bf16", "bf16")
+    bf16 = OpenVinoRuntime(onnx_export.export_onnx(model, weights), "bf16", "bf16")
     agreement = measure_agreement(bf16, ladder["eager"], agreement_batches(count=3), "random")
     assert agreement.max_logit_deviation < 5.0
 

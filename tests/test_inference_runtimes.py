@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnbench.inference import runtimes
+from rnbench.inference import onnx_export, runtimes
 from rnbench.inference.bench import measure
 from rnbench.inference.cache import cache_dir
 from rnbench.inference.errors import InferenceUsageError
@@ -65,10 +65,10 @@ def test_export_is_cached_and_a_corrupt_cache_is_rebuilt(
 ) -> None:
     cached: Path = compiled.runtime.path  # type: ignore[attr-defined]
     monkeypatch.setenv("RNBENCH_HOME", str(cached.parents[2]))
-    path = runtimes.export_onnx(compiled.model, compiled.weights)
+    path = onnx_export.export_onnx(compiled.model, compiled.weights)
     assert path == cached
     stamp = path.stat().st_mtime_ns
-    assert runtimes.export_onnx(compiled.model, compiled.weights).stat().st_mtime_ns == stamp
+    assert onnx_export.export_onnx(compiled.model, compiled.weights).stat().st_mtime_ns == stamp
     # Corrupt a private copy of the cache, not the one the session shares.
     monkeypatch.setenv("RNBENCH_HOME", str(tmp_path))
     private = cache_dir() / "onnx" / path.name

@@ -34,5 +34,5 @@ def test_the_engine_imports_no_front_end() -> None:
 
 def test_the_layout_test_sees_the_imports() -> None:
     app = imported("tui/app")
-    assert "rnbench.tui.fmt" in app and "rnbench.core.sweep" in app
-    assert "rnbench.core.test_settings" in imported("tui/cli")
+    assert "rnbench.tui.fmt" in app and "rnbench.core.run.sweep" in app
+    assert "rnbench.core.run.options" in imported("tui/cli")

@@ -8,8 +8,8 @@ import time
 from fake_servers import Behaviour, FakeServer
 
 from rnbench.core.loadgen import LoadRun, LoadSpec
+from rnbench.core.loadgen.transport import CONNECTION
 from rnbench.core.loadgen.workers import BACKOFF_FIRST_S, BACKOFF_MAX_S, Backoff
-from rnbench.core.targets import CONNECTION
 
 BODY = b"\xff\xd8fake-jpeg"
 

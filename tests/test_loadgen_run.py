@@ -18,7 +18,7 @@ from fake_servers import Behaviour, FakeServer, FlakyTarget, load_processes
 
 from rnbench.core.errors import UsageError
 from rnbench.core.loadgen import LoadError, LoadRun, LoadSpec, Window, run_load
-from rnbench.core.targets import HttpTarget
+from rnbench.core.loadgen.transport import HttpTarget
 
 BODY = b"\xff\xd8" + b"j" * 2_000
 

@@ -15,9 +15,9 @@ from rnbench.core.loadgen import LoadSpec, decode_histogram, latency_buckets, pl
 from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
 from rnbench.core.loadgen.merge import Merger, is_stable
 from rnbench.core.loadgen.recorder import Recorder
+from rnbench.core.loadgen.transport import HttpTarget, Reply
 from rnbench.core.loadgen.types import LoadJob
 from rnbench.core.loadgen.workers import Schedule, closed_loop
-from rnbench.core.targets import HttpTarget, Reply
 
 S = 1_000_000_000
 

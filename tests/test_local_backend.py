@@ -16,12 +16,12 @@ import psutil
 import pytest
 
 from rnbench.core.assembly import build_engine
-from rnbench.core.backend import State
+from rnbench.core.backends.local import processes
+from rnbench.core.backends.local.backend import LocalBackend
+from rnbench.core.backends.protocol import State
 from rnbench.core.configs import get_configuration
 from rnbench.core.engine import Engine
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.local import processes
-from rnbench.core.local.backend import LocalBackend
 from rnbench.inference.contract import DEFAULT_MAX_BATCH
 from rnbench.inference.openvino_runtime import bf16_unavailable_reason
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rnbench.core.local import processes
-from rnbench.core.local.processes import SERVER_MODULE
+from rnbench.core.backends.local import processes
+from rnbench.core.backends.local.processes import SERVER_MODULE
 from rnbench.core.signals import interrupt_on_termination
 from rnbench.inference import orphan_watch
 

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from rnbench.core.rawhttp import RawHttpInvoker
-from rnbench.core.targets import HttpTarget, InvokeError
+from rnbench.core.loadgen.transport import HttpTarget, InvokeError
+from rnbench.core.loadgen.transport.rawhttp import RawHttpInvoker
 
 
 @contextmanager

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
+from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings
 from rnbench.core.configs import STUDY_CONFIGURATIONS
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings
 
 
 @pytest.mark.aws

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from moto_support import fail_call, point_at, reset_moto, rewrite_reply, start_moto
 
+from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings, resources
 from rnbench.core.configs import get_configuration
 from rnbench.core.errors import DeployError, TeardownError
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, resources
 
 
 @pytest.fixture(scope="module")

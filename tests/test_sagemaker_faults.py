@@ -14,11 +14,11 @@ import pytest
 from aws_faults import FaultyAws, closed_port_url
 from moto_support import point_at, start_moto
 
-from rnbench.core.backend import State, Status
+from rnbench.core.backends.protocol import State, Status
+from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings
+from rnbench.core.backends.sagemaker.clients import MAX_ATTEMPTS, control_config
 from rnbench.core.configs import get_configuration
 from rnbench.core.errors import ControlPlaneError
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings
-from rnbench.core.sagemaker.clients import MAX_ATTEMPTS, control_config
 from rnbench.tui.app.rows import RowFacts
 
 ANSWER_WITHIN_S = 15.0

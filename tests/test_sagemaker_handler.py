@@ -13,8 +13,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from rnbench.core.backends.sagemaker import package
 from rnbench.core.errors import DeployError
-from rnbench.core.sagemaker import package
 
 
 def _extract(variant: package.Variant, dest: Path) -> ModuleType:

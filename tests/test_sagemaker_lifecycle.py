@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from moto_support import ROLE, point_at, reset_moto, rnbench_resources, start_moto
 
-from rnbench.core.backend import State
-from rnbench.core.configs import STUDY_CONFIGURATIONS, get_configuration
-from rnbench.core.sagemaker import (
+from rnbench.core.backends.protocol import State
+from rnbench.core.backends.sagemaker import (
     SageMakerBackend,
     SageMakerSettings,
     SageMakerTarget,
     leftovers,
     naming,
 )
+from rnbench.core.configs import STUDY_CONFIGURATIONS, get_configuration
 from rnbench.results.prices import Price
 
 FOREIGN = "rnbench-someone-elses"

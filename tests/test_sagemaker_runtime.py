@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from rnbench.core.sagemaker import SageMakerTarget
-from rnbench.core.targets import InvokeError
+from rnbench.core.backends.sagemaker import SageMakerTarget
+from rnbench.core.loadgen.transport import InvokeError
 
 pytest.importorskip("rnbench.inference.server")
 

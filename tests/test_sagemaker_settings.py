@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rnbench.core.backends.sagemaker import SageMakerSettings, unavailable_reason
+from rnbench.core.backends.sagemaker.live import live_price, on_demand_usd_per_hour
 from rnbench.core.paths import data_dir
-from rnbench.core.sagemaker import SageMakerSettings, unavailable_reason
-from rnbench.core.sagemaker.live import live_price, on_demand_usd_per_hour
 
 
 @pytest.fixture(autouse=True)

@@ -15,16 +15,16 @@ import pytest
 from fake_servers import Behaviour, FakeServer
 from moto_support import point_at, reset_moto, rnbench_resources, start_moto
 
-from rnbench.core.backend import Deployment, State
+from rnbench.core.backends.local.backend import LocalBackend
+from rnbench.core.backends.protocol import Deployment, State
+from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings, naming
+from rnbench.core.backends.sagemaker.images import describe_image, image_choice, sdk_table
 from rnbench.core.configs import STUDY_CONFIGURATIONS, TODAY_CONFIGURATIONS, get_configuration
 from rnbench.core.errors import UsageError
 from rnbench.core.loadgen import LoadSpec
-from rnbench.core.local.backend import LocalBackend
 from rnbench.core.paths import data_dir
-from rnbench.core.run_record import TestPlan
-from rnbench.core.sagemaker import SageMakerBackend, SageMakerSettings, naming
-from rnbench.core.sagemaker.images import describe_image, image_choice, sdk_table
-from rnbench.core.testrun import TestRun
+from rnbench.core.run.record import TestPlan
+from rnbench.core.run.testrun import TestRun
 from rnbench.results.store import RunStore
 from rnbench.tui.cli.main import main
 
@@ -170,7 +170,7 @@ def test_configs_lists_today_rows_with_framework_and_why_no_price(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.setenv("RNBENCH_ROLE_ARN", "arn:aws:iam::123456789012:role/x")
-    from rnbench.core.sagemaker.settings import clear_identity_cache
+    from rnbench.core.backends.sagemaker.identity import clear_identity_cache
 
     clear_identity_cache()
     assert main(["configs"]) == 0

@@ -9,9 +9,9 @@ from rnbench.core.loadgen.distributed import LocustLoadRun
 from rnbench.core.loadgen.hist import decode_histogram, latency_buckets
 from rnbench.core.loadgen.plan import check_spec, plan_processes
 from rnbench.core.loadgen.run import LoadRun, run_load
+from rnbench.core.loadgen.transport import Target
 from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
 from rnbench.core.loadgen.workers import LATE_AFTER_NS
-from rnbench.core.targets import Target
 
 
 def open_load_run(target: Target, body: bytes, spec: LoadSpec) -> LoadRun | LocustLoadRun:

@@ -29,8 +29,8 @@ from typing import IO, Any
 from rnbench.core.errors import UsageError
 from rnbench.core.loadgen.capacity import saturation_note
 from rnbench.core.loadgen.plan import check_spec
+from rnbench.core.loadgen.transport import Target
 from rnbench.core.loadgen.types import LoadError, LoadSpec, LoadSummary, Window
-from rnbench.core.targets import Target
 
 DEFAULT_MASTER_PORT = 5557
 """Locust's own default master port."""

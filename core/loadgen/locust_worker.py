@@ -29,9 +29,9 @@ from locust.env import Environment
 
 from rnbench.core.loadgen.child import FLUSH_DELAY_NS
 from rnbench.core.loadgen.recorder import CONTROL_SIZE, MEASURE, START, STOP, Recorder
+from rnbench.core.loadgen.transport import Invoker
 from rnbench.core.loadgen.types import LoadJob
 from rnbench.core.loadgen.workers import _invoke
-from rnbench.core.targets import Invoker
 
 REPORT_INTERVAL_S = 1.0
 """How often a worker reports to its master (Locust's default is 3 s)."""

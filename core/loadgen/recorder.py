@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from hdrh.histogram import HdrHistogram
 
 from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
+from rnbench.core.loadgen.transport import Reply
 from rnbench.core.loadgen.types import LoadJob
-from rnbench.core.targets import Reply
 
 # Indices into the shared control array (perf_counter_ns values; 0 means "not yet").
 START = 0

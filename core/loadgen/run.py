@@ -29,8 +29,8 @@ from rnbench.core.loadgen.child import FLUSH_DELAY_NS, child_main
 from rnbench.core.loadgen.merge import Merger
 from rnbench.core.loadgen.plan import check_spec, highest_us, plan_processes
 from rnbench.core.loadgen.recorder import CONTROL_SIZE, MEASURE, START, STOP, Part
+from rnbench.core.loadgen.transport import Target
 from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
-from rnbench.core.targets import Target
 
 _READY_TIMEOUT_S = 120.0
 _START_MARGIN_NS = 20_000_000

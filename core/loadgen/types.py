@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rnbench.core.errors import RnbenchError
-from rnbench.core.targets import Target
+from rnbench.core.loadgen.transport import Target
 
 Arrival = Literal["constant", "poisson"]
 
@@ -37,7 +37,7 @@ class LoadSpec:
     """Per-request timeout; a request past it counts as a `timeout` error."""
     max_error_pct: float = 5.0
     """The largest share of failed requests (percent of all sent) a run may have and still be
-    `ok`; above it the run is `degraded` (see `rnbench.core.run_record.run_status`)."""
+    `ok`; above it the run is `degraded` (see `rnbench.core.run.record.run_status`)."""
     processes: int = 0
     """Load-generator processes; 0 picks a number from `concurrency`."""
     window_s: float = 1.0

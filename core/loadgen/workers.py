@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 
 from rnbench.core.loadgen.recorder import CLIENT_ERROR, Recorder
+from rnbench.core.loadgen.transport import CONNECTION, InvokeError, Invoker, Reply
 from rnbench.core.loadgen.types import Arrival
-from rnbench.core.targets import CONNECTION, InvokeError, Invoker, Reply
 
 LATE_AFTER_NS = 1_000_000
 """An open-loop request claimed by a worker more than 1 ms after its intended time is late."""

@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 
 from rnbench.core.loadgen import LocustLoadRun, run_load
+from rnbench.core.loadgen.transport import HttpTarget
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.targets import HttpTarget
 
 NULL_SERVER_JS = """
 const http = require('http');

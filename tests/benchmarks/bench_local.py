@@ -28,11 +28,11 @@ import sys
 import time
 from dataclasses import dataclass
 
+from rnbench.core.backends.local.backend import LocalBackend
 from rnbench.core.configs import get_configuration
 from rnbench.core.images import default_image
 from rnbench.core.loadgen import run_load
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary
-from rnbench.core.local.backend import LocalBackend
 from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
 
 CONFIG_KEYS = {

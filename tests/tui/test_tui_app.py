@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from tui_fakes import FakeEngine, fixed_clock
 
-from rnbench.core import test_settings as core_settings
+from rnbench.core.run import options as core_settings
 from rnbench.results.seed import published_row
 from rnbench.tui import fmt
 from rnbench.tui.app import messages as m

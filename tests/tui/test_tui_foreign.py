@@ -11,9 +11,9 @@ from test_tui_local import cell, log, wait_for
 from textual.message import Message
 from textual.widgets import Input, Label
 
-from rnbench.core import foreign
-from rnbench.core import test_settings as core_settings
 from rnbench.core.assembly import build_engine
+from rnbench.core.backends.foreign import targets as foreign
+from rnbench.core.run import options as core_settings
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app.main import RnbenchApp

@@ -14,9 +14,9 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from rnbench.core import test_settings as core_settings
 from rnbench.core.assembly import build_engine
 from rnbench.core.engine import Engine
+from rnbench.core.run import options as core_settings
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app.main import RnbenchApp

@@ -6,7 +6,7 @@ from tui_fakes import FakeRun
 
 from rnbench.core.configs import get_configuration
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.test_settings import TestSettings
+from rnbench.core.run.options import TestSettings
 from rnbench.tui.app import messages as m
 from rnbench.tui.app.session import Session
 

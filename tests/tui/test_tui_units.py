@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from tui_fakes import FIXED_NOW, FIXED_RUNS, OPEN_RUN, SWEEP_RUNS, FakeEngine, fresh
 
-from rnbench.core import test_settings as core_settings
 from rnbench.core.configs import get_configuration
 from rnbench.core.errors import UsageError
+from rnbench.core.run import options as core_settings
 from rnbench.results.seed import published_row, published_rows
 from rnbench.tui import fmt
 from rnbench.tui.app import settings as stored

@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rnbench.core.backend import Deployment, Progress, State, Status
+from rnbench.core.backends.protocol import Deployment, Progress, State, Status
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
+from rnbench.core.loadgen.transport import HttpTarget
 from rnbench.core.loadgen.types import LoadSpec, Window
-from rnbench.core.sweep import SweepPoint, SweepRun
-from rnbench.core.targets import HttpTarget
+from rnbench.core.run.sweep import SweepPoint, SweepRun
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from rnbench.core.backend import Deployment, Status
+from rnbench.core.backends.protocol import Deployment, Status
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from rnbench.core.backend import Deployment, Progress, Status
+from rnbench.core.backends.protocol import Deployment, Progress, Status
 from rnbench.core.configs import Configuration
 from rnbench.core.loadgen.types import LoadSpec, Window
-from rnbench.core.sweep import SweepPoint
+from rnbench.core.run.sweep import SweepPoint
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnbench.core.backend import State, Status
+from rnbench.core.backends.protocol import State, Status
+from rnbench.core.backends.sagemaker.images import describe_image
 from rnbench.core.configs import Configuration
-from rnbench.core.sagemaker.images import describe_image
 from rnbench.results.cost import usd_accrued
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord

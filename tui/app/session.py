@@ -1,17 +1,16 @@
 """The main screen's state: the TUI's view of the engine and of the tests in progress.
 
-Plain values and rules, no widgets: `screens/main.py` shows it, the handlers in
-`screens/main_events.py` update it from worker messages, and the screen's 2 Hz timer samples
-the tests in progress through `sample`.
+Plain values and rules, no widgets: `screens/main.py` shows it, its handlers update it from
+worker messages, and the screen's 2 Hz timer samples the tests in progress through `sample`.
 """
 
 from __future__ import annotations
 
 import threading
 
-from rnbench.core.backend import Deployment, State, Status
+from rnbench.core.backends.protocol import Deployment, State, Status
 from rnbench.core.configs import Configuration, all_configurations
-from rnbench.core.test_settings import TestSettings
+from rnbench.core.run.options import TestSettings
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import published_row

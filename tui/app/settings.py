@@ -1,4 +1,4 @@
-"""Test settings the TUI remembers between sessions (`rnbench.core.test_settings.TestSettings`:
+"""Test settings the TUI remembers between sessions (`rnbench.core.run.options.TestSettings`:
 concurrency or a list of them, duration, warm-up, open-loop rate or rates, stability target,
 error threshold).
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rnbench.core.errors import UsageError
 from rnbench.core.paths import data_dir
-from rnbench.core.test_settings import TestSettings, parse
+from rnbench.core.run.options import TestSettings, parse
 
 
 def default_path() -> Path:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from textual.message import Message
 
-from rnbench.core.backend import State, Status
+from rnbench.core.backends.protocol import State, Status
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.sweep import SweepPoint
+from rnbench.core.run.sweep import SweepPoint
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.tui.app import messages as m

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rnbench.core.assembly import build_engine_from
-from rnbench.core.backend import State
+from rnbench.core.backends.protocol import State
 from rnbench.core.configs import Configuration
 from rnbench.core.engine import Engine, TestRun
 from rnbench.core.errors import ControlPlaneError, UsageError
@@ -23,8 +23,8 @@ from rnbench.core.images import default_image, read_image
 from rnbench.core.leftovers import accrued
 from rnbench.core.loadgen.distributed import parse_master, worker_command
 from rnbench.core.loadgen.types import LoadSpec
-from rnbench.core.sweep import SweepPoint
-from rnbench.core.test_settings import TestSettings, checked, describe_spec
+from rnbench.core.run.options import TestSettings, checked, describe_spec
+from rnbench.core.run.sweep import SweepPoint
 from rnbench.results.record import RunRecord
 from rnbench.tui.cli import foreign
 from rnbench.tui.cli.output import money, num, progress_line, runs_table, say, table
@@ -38,7 +38,7 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
-    from rnbench.core.sagemaker.images import describe_image
+    from rnbench.core.backends.sagemaker.images import describe_image
     from rnbench.results.seed import published_rows
 
     engine = _engine(args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rnbench.core import foreign
+from rnbench.core.backends.foreign import targets as foreign
 from rnbench.core.errors import UsageError
 from rnbench.tui.cli.output import say
 

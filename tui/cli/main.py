@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from rnbench.core import test_settings
 from rnbench.core.errors import RnbenchError, UsageError, speaks_engine_errors
+from rnbench.core.run import options
 from rnbench.core.signals import interrupt_on_termination
 from rnbench.tui.cli import foreign
 
@@ -60,42 +60,42 @@ def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
 
 
 def _rates(text: str) -> tuple[float, ...]:
-    values = test_settings.parse_rates(text)
+    values = options.parse_rates(text)
     if not values:
         raise UsageError(f"expected positive numbers: {text!r}")
     return values
 
 
 def _port(text: str) -> int:
-    value = test_settings.whole("port", text)
+    value = options.whole("port", text)
     if not 0 <= value <= 65535:
         raise UsageError(f"port must be between 0 and 65535, got {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = test_settings.number("value", text, "")
+    value = options.number("value", text, "")
     if not value > 0:
         raise UsageError(f"expected a positive number: {text!r}")
     return value
 
 
 def _positive_int(text: str) -> int:
-    value = test_settings.whole("value", text)
+    value = options.whole("value", text)
     if value < 1:
         raise UsageError(f"expected a positive whole number: {text!r}")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    value = test_settings.number("value", text, "")
+    value = options.number("value", text, "")
     if value < 0:
         raise UsageError(f"expected zero or more: {text!r}")
     return value
 
 
 def _whole(text: str) -> int:
-    value = test_settings.whole("value", text)
+    value = options.whole("value", text)
     if value < 0:
         raise UsageError(f"expected zero or more: {text!r}")
     return value
@@ -122,7 +122,7 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
 
 
 def _serverless_memory(text: str) -> int:
-    from rnbench.core.sagemaker.settings import SERVERLESS_MEMORY_CHOICES
+    from rnbench.core.backends.sagemaker.settings import SERVERLESS_MEMORY_CHOICES
 
     if not text.isdigit() or int(text) not in SERVERLESS_MEMORY_CHOICES:
         sizes = ", ".join(str(m) for m in SERVERLESS_MEMORY_CHOICES)
@@ -131,7 +131,7 @@ def _serverless_memory(text: str) -> int:
 
 
 def _serverless_concurrency(text: str) -> int:
-    from rnbench.core.sagemaker.settings import SERVERLESS_MAX_CONCURRENCY_LIMIT as LIMIT
+    from rnbench.core.backends.sagemaker.settings import SERVERLESS_MAX_CONCURRENCY_LIMIT as LIMIT
 
     if not text.isdigit() or not 1 <= int(text) <= LIMIT:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {LIMIT}: {text!r}")
@@ -158,7 +158,7 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("load")
     group.add_argument(
         "--concurrency",
-        type=_checked(test_settings.parse_concurrency),
+        type=_checked(options.parse_concurrency),
         default=[16],
         metavar="N[,N...]",
         help="closed loop: concurrent clients (default 16, as the study); a list runs a sweep",
@@ -178,33 +178,33 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--duration",
-        type=_checked(test_settings.parse_duration),
+        type=_checked(options.parse_duration),
         default=30.0,
         help="measured seconds (default 30)",
     )
     group.add_argument(
         "--warmup",
-        type=_checked(test_settings.parse_warmup),
+        type=_checked(options.parse_warmup),
         default=5.0,
         help="unmeasured seconds before measuring (default 5)",
     )
     group.add_argument(
         "--stability",
-        type=_checked(test_settings.parse_stability),
+        type=_checked(options.parse_stability),
         metavar="PCT",
         help="stop once TPS and p99 of the last 3 windows agree within PCT %% "
         "(--duration is then the maximum)",
     )
     group.add_argument(
         "--timeout",
-        type=_checked(test_settings.parse_timeout),
+        type=_checked(options.parse_timeout),
         default=30.0,
         help="per-request timeout, s (default 30)",
     )
     group.add_argument(
         "--max-error-pct",
-        type=_checked(test_settings.parse_max_error_pct),
-        default=test_settings.DEFAULT_MAX_ERROR_PCT,
+        type=_checked(options.parse_max_error_pct),
+        default=options.DEFAULT_MAX_ERROR_PCT,
         metavar="PCT",
         help="a run with more failed requests than PCT %% of those sent is 'degraded' "
         "(none succeeded: 'failed') and the command exits 1 (default 5)",

@@ -1,8 +1,8 @@
 """The add-target prompt: an endpoint rnbench did not create, to load-test as a grid row.
 
 It takes an http:// URL with the SageMaker contract or an existing SageMaker endpoint's name,
-checks it offline (`rnbench.core.foreign.parse`) and returns the target; whether it answers is
-for the row's status to say.
+checks it offline (`rnbench.core.backends.foreign.targets.parse`) and returns the target;
+whether it answers is for the row's status to say.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from rnbench.core import foreign
+from rnbench.core.backends.foreign import targets as foreign
 from rnbench.core.errors import UsageError
 
 

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from rnbench.core.backend import Deployment
+from rnbench.core.backends.protocol import Deployment
 from rnbench.core.leftovers import accrued
 from rnbench.results.prices import Price
 from rnbench.tui import fmt

@@ -1,9 +1,9 @@
 """The main screen: the grid, the selected row's live panel, the log; every key's action.
 
-One Screen composed of small parts: its state is a `Session` (`rnbench.tui.app.session`), what
-workers report is handled by the plain functions of `main_events.py`, the teardown, quit and
-start-up leftovers dialogs by those of `main_flows.py`. Every blocking call runs in a thread
-worker (`rnbench.tui.app.workers`); a 2 Hz timer samples the tests in progress.
+Its state is a `Session` (`rnbench.tui.app.session`); the keys' actions, the dialogs that delete
+or leave, and the handlers of what workers report are this class's methods, in that order. Every
+blocking call runs in a thread worker (`rnbench.tui.app.workers`); a 2 Hz timer samples the tests
+in progress.
 """
 
 from __future__ import annotations
@@ -18,19 +18,22 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from rnbench.core.backends.foreign import targets as foreign
+from rnbench.core.backends.foreign.targets import is_foreign_key
 from rnbench.core.configs import Configuration
-from rnbench.core.test_settings import TestSettings
+from rnbench.core.run.options import TestSettings, describe_spec
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app import workers
 from rnbench.tui.app.keys import MAIN_KEYS, bindings
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
-from rnbench.tui.app.screens import main_events as events
-from rnbench.tui.app.screens import main_flows as flows
-from rnbench.tui.app.screens import main_foreign as foreign_rows
+from rnbench.tui.app.screens.add_target import AddTargetScreen
+from rnbench.tui.app.screens.confirm import ConfirmScreen
 from rnbench.tui.app.screens.export import ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
+from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.screens.quit import QuitScreen
 from rnbench.tui.app.screens.results import ResultsScreen
 from rnbench.tui.app.screens.settings import SettingsScreen
 from rnbench.tui.app.session import ACTIVITY, Session
@@ -126,7 +129,7 @@ class MainScreen(Screen[None]):
             f"({self.session.settings.describe()}), s changes the settings."
         )
         if config.backend == "foreign":
-            hint = foreign_rows.hint(config, self.session.settings.describe())
+            hint = foreign_hint(config, self.session.settings.describe())
         self.query_one(LivePanel).show(config.key, self.session.snapshots.get(config.key), hint)
 
     @property
@@ -196,7 +199,7 @@ class MainScreen(Screen[None]):
     # ---- keys ----------------------------------------------------------------------------
 
     def _act(self, action: str) -> None:
-        if foreign_rows.refused(self, self.selected):
+        if self._refused(self.selected):
             return
         config = self.ready_config(action)
         if config is None:
@@ -225,14 +228,42 @@ class MainScreen(Screen[None]):
         self.show_rows()
 
     def action_teardown(self) -> None:
-        if not foreign_rows.refused(self, self.selected):
-            flows.confirm_teardown(self)
+        if not self._refused(self.selected):
+            self._confirm_teardown()
 
     def action_add_target(self) -> None:
-        foreign_rows.add_target(self)
+        """Ask for a URL or an endpoint name; add it as a row, select it and describe it."""
+        if not self.have_engine("add target"):
+            return
+
+        def chosen(target: foreign.ForeignTarget | None) -> None:
+            if target is None:
+                return
+            config = target.configuration()
+            if self.session.add_foreign(config):
+                self.log_line(
+                    f"{config.key}: added as a foreign target (t tests it; rnbench never deploys "
+                    "or tears it down)",
+                    "ok",
+                )
+            self.show_rows()
+            grid = self.query_one(ConfigGrid)
+            grid.move_cursor(row=grid.get_row_index(config.key))
+            self.refresh_rows()
+
+        self.app.push_screen(AddTargetScreen(), chosen)
 
     def action_teardown_all(self) -> None:
-        flows.confirm_teardown_all(self)
+        if not self.have_engine("tear down"):
+            return
+        session = self.session
+        up = [c.key for c in session.configs if self._ours_and_up(c.key)]
+        listed = ", ".join(up) if up else "none known to this screen"
+        body = f"This deletes every deployment rnbench created ({listed}), local and SageMaker."
+        self.app.push_screen(
+            ConfirmScreen("Tear down everything?", body, "Tear all down"),
+            lambda yes: self._teardown_all() if yes else None,
+        )
 
     def action_settings(self) -> None:
         def saved(settings: TestSettings | None) -> None:
@@ -270,39 +301,212 @@ class MainScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:
-        flows.request_quit(self)
+        """Quit at once when nothing can be up; else list what is (in a worker) and ask."""
+        if self.session.engine is None:
+            self._exit()
+            return
+        self.log_line("checking what is still deployed…")
+        self.thread(workers.list_owned, "quit")
 
-    # ---- what workers report (handled in main_events and main_flows) ---------------------
+    # ---- dialogs that delete or leave, and foreign rows --------------------------------
+
+    def _confirm_teardown(self) -> None:
+        """Ask, then tear down the selected configuration (cancelling its test first)."""
+        session = self.session
+        config = self.selected
+        if config is None:
+            return
+        run = session.tests.get(config.key)
+        status = session.statuses.get(config.key)
+        if run is None and (self.ready_config("tear down") is None):
+            return
+        if status is None or status.deployment is None:
+            self.explain(f"{config.key}: nothing is deployed")
+            return
+        what = status.deployment.resource_id
+        if config.backend == "sagemaker":
+            what += " (endpoint, endpoint configuration and model rnbench created)"
+        body = f"This deletes {config.key}: {what}."
+        if run is not None:
+            body += "\nThe test in progress is cancelled first."
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                self.log_line(f"{config.key}: tear down cancelled")
+                return
+            session.stop_tests(config.key)
+            session.activity[config.key] = "tearing down"
+            self.thread(workers.act, f"row:{config.key}", "teardown", config)
+            self.show_rows()
+
+        self.app.push_screen(ConfirmScreen(f"Tear down {config.key}?", body, "Tear down"), answer)
+
+    def _teardown_all(self) -> None:
+        session = self.session
+        for key in [k for k in {*session.tests, *session.stops} if not is_foreign_key(k)]:
+            if key in session.tests:
+                session.activity[key] = "tearing down"
+            session.stop_tests(key)  # a foreign target's test goes on: nothing of it is torn down
+        for config in session.configs:
+            if self._ours_and_up(config.key):
+                session.activity[config.key] = "tearing down"
+        self.log_line("tearing down everything rnbench deployed…")
+        self.thread(workers.teardown_all, "teardown-all")
+        self.show_rows()
+
+    def _offer_leftovers(self, message: m.OwnedListed) -> None:
+        """At start: show what is still up from earlier and ask what to do with it."""
+        if not message.deployments:
+            self.log_line("nothing rnbench created is still up")
+            return
+        leftovers = self.session.leftovers = {d.config_key: d for d in message.deployments}
+        self.log_line(f"still up from earlier: {', '.join(sorted(leftovers))}", "warning")
+        self.show_rows()
+
+        def choice(answer: str | None) -> None:
+            if answer == "teardown":
+                self._teardown_all()
+            elif answer == "keep":
+                self.log_line(f"keeping {', '.join(sorted(leftovers))} up")
+            else:
+                self.log_line("leftovers: decide later (X tears everything down)")
+
+        self.app.push_screen(
+            LeftoversScreen(message.deployments, message.prices, self.clock()), choice
+        )
+
+    def _ours_and_up(self, key: str) -> bool:
+        """Deployed by rnbench and up: a foreign target (core/backends/foreign) never is."""
+        return not is_foreign_key(key) and is_deployed(self.session.statuses.get(key))
+
+    def _exit(self) -> None:
+        self.session.stop_tests()
+        for run in self.session.tests.values():
+            run.cancel()
+        self.app.exit()
+
+    def _refused(self, config: Configuration | None) -> bool:
+        """True (and said) when `config` is a foreign target, which rnbench only tests."""
+        if config is None or config.backend != foreign.BACKEND:
+            return False
+        self.explain(f"{config.key}: {foreign.REFUSAL}")
+        return True
+
+    def _after_action(self, key: str, action: str) -> None:
+        generation = self.refresh_rows()
+        self.session.settle_after(key, action, generation)
+        if action == "teardown-all" and self.session.quitting:
+            self.app.exit()
+        self.show_rows()
+
+    # ---- what workers report -------------------------------------------------------------
 
     def on_engine_ready(self, message: m.EngineReady) -> None:
-        events.engine_ready(self, message)
+        session = self.session
+        session.engine = message.engine
+        session.configs = message.engine.configurations()
+        self.log_line(f"engine ready: {len(session.configs)} configurations", "ok")
+        self.show_rows()
+        self.refresh_rows()
+        self.thread(workers.list_owned, "leftovers", "start")
 
     def on_engine_failed(self, message: m.EngineFailed) -> None:
-        events.engine_failed(self, message)
+        self.session.engine_error = message.reason
+        self.fail(f"the engine could not start: {message.reason}")
 
     def on_rows_refreshed(self, message: m.RowsRefreshed) -> None:
-        events.rows_refreshed(self, message)
+        if self.session.apply_rows(message):
+            self.show_rows()
 
     def on_action_progress(self, message: m.ActionProgress) -> None:
-        events.action_progress(self, message)
+        self.log_line(message.line)
+        activity = self.session.activity
+        if message.config_key and message.config_key in activity:
+            lowered = message.line.lower()
+            if "compil" in lowered or "export" in lowered:
+                activity[message.config_key] = "compiling"
+            elif "packag" in lowered:
+                activity[message.config_key] = "packaging"
 
     def on_action_done(self, message: m.ActionDone) -> None:
-        events.action_done(self, message)
+        if message.action == "teardown":
+            self.session.leftovers.pop(message.config_key, None)
+        elif message.action == "teardown-all":
+            self.session.leftovers.clear()
+        self.log_line(message.summary, "ok")
+        self.notify(message.summary, timeout=4)
+        self._after_action(message.config_key, message.action)
 
     def on_action_failed(self, message: m.ActionFailed) -> None:
-        events.action_failed(self, message)
+        self.fail(f"{message.action} failed: {message.reason}")
+        if message.config_key:
+            self.session.activity.pop(message.config_key, None)
+        self._after_action(message.config_key, message.action)
 
     def on_test_started(self, message: m.TestStarted) -> None:
-        events.test_started(self, message)
+        ended = self.session.point_started(message)
+        if ended is not None:
+            self.post_message(ended)  # the sweep's last point: reported before the next
+        key, spec = message.config_key, message.spec
+        load = self.session.settings.describe() if spec is None else describe_spec(spec)
+        if message.steps > 1:
+            point = f"sweep {message.sweep_id} point {message.step}/{message.steps}"
+            self.log_line(f"{key}: {point} started ({load})")
+        else:
+            self.log_line(f"{key}: test started ({load})")
+        self.show_rows()
 
     def on_test_finished(self, message: m.TestFinished) -> None:
-        events.test_finished(self, message)
+        self.session.test_finished(message)
+        record = message.record
+        if record is not None:
+            line = (
+                f"{record.config}: {record.tps:.1f} TPS, p50 {record.p50_ms:.1f} ms, "
+                f"p99 {record.p99_ms:.1f} ms, {record.errors} errors ({record.weights} "
+                f"weights)"
+            )
+            if record.status == "ok":
+                self.log_line(line, "ok")
+                self.notify(line, title="test done", timeout=6)
+                if record.note:  # e.g. the load generator saturated its own CPU
+                    self.log_line(f"{record.config}: note: {record.note}", "warning")
+            else:  # degraded: the figures describe a failing endpoint
+                self.explain(f"{line}: {record.status}: {record.note}")
+        else:
+            self.fail(f"{message.config_key}: test failed: {message.error or 'no result'}")
+        self.show_rows()
 
     def on_export_written(self, message: m.ExportWritten) -> None:
-        events.export_written(self, message)
+        line = f"wrote {message.rows} run(s) to {message.path}"
+        self.log_line(line, "ok")
+        self.notify(line, title="exported", timeout=8)
 
     def on_owned_listed(self, message: m.OwnedListed) -> None:
-        flows.owned_listed(self, message)
+        """What is still up: at start, offer it for teardown; on quit, ask before leaving."""
+        if message.purpose == "start":
+            self._offer_leftovers(message)
+            return
+        if not message.deployments:
+            self._exit()
+            return
+
+        def choice(answer: str | None) -> None:
+            if answer == "keep":
+                self.log_line("leaving deployments up")
+                self._exit()
+            elif answer == "teardown":
+                self.session.quitting = True
+                self._teardown_all()
+
+        self.app.push_screen(QuitScreen(message.deployments, message.prices), choice)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_selected()
+
+
+def foreign_hint(config: Configuration, settings: str) -> str:
+    """What the live panel says of a foreign row before its first test."""
+    return (
+        f"{config.key}: a foreign target, no test yet in this session.\n\nt tests it "
+        f"({settings}), s changes the settings; rnbench never deploys or tears it down."
+    )

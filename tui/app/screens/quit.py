@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from rnbench.core.backend import Deployment
+from rnbench.core.backends.protocol import Deployment
 from rnbench.results.prices import Price
 from rnbench.tui import fmt
 from rnbench.tui.app.screens.leftovers import hourly_total

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from rnbench.core.errors import UsageError
-from rnbench.core.test_settings import TestSettings, parse
+from rnbench.core.run.options import TestSettings, parse
 
 
 class SettingsScreen(ModalScreen[TestSettings | None]):

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from rnbench.core.backend import (
+from rnbench.core.backends.local import processes
+from rnbench.core.backends.local.processes import READY, STARTING, ServerRecord
+from rnbench.core.backends.protocol import (
     Deployment,
     Progress,
     ServerLatency,
@@ -34,10 +36,8 @@ from rnbench.core.backend import (
 )
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
-from rnbench.core.local import processes
-from rnbench.core.local.processes import READY, STARTING, ServerRecord
+from rnbench.core.loadgen.transport import HttpTarget, Reply
 from rnbench.core.paths import cache_dir
-from rnbench.core.targets import HttpTarget, Reply
 from rnbench.inference.cache import CACHE_DIR_ENV
 from rnbench.inference.contract import PING_PATH
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 
-from rnbench.core.backend import Deployment, ServerLatency
+from rnbench.core.backends.protocol import Deployment, ServerLatency
 from rnbench.core.configs import Configuration
 from rnbench.core.loadgen.capacity import saturation_note
 from rnbench.core.loadgen.types import LoadSpec, LoadSummary

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rnbench.core.sagemaker import resources as res
-from rnbench.core.sagemaker.clients import failure
+from rnbench.core.backends.sagemaker import resources as res
+from rnbench.core.backends.sagemaker.clients import failure
 
 
 @dataclass(frozen=True)

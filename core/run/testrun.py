@@ -12,14 +12,14 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from rnbench.core.backend import Backend
-from rnbench.core.cold_start import first_request_ms
+from rnbench.core.backends.protocol import Backend
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen import open_load_run
+from rnbench.core.loadgen.transport import InvokeError
 from rnbench.core.loadgen.types import LoadSummary, Window
-from rnbench.core.run_record import TestPlan, build_record, run_status, with_server_latency
-from rnbench.core.targets import InvokeError
-from rnbench.core.window_log import WindowLog
+from rnbench.core.run.cold_start import first_request_ms
+from rnbench.core.run.record import TestPlan, build_record, run_status, with_server_latency
+from rnbench.core.run.windows import WindowLog
 from rnbench.results.errors import ResultsError
 from rnbench.results.record import RunRecord
 from rnbench.results.store import RunStore, new_run_id

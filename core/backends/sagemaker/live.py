@@ -10,11 +10,11 @@ import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from rnbench.core.backends.sagemaker.clients import control_client, failure
 from rnbench.core.configs import SERVERLESS_INSTANCE
-from rnbench.core.sagemaker.clients import control_client, failure
 
 if TYPE_CHECKING:
-    from rnbench.core.sagemaker.settings import SageMakerSettings
+    from rnbench.core.backends.sagemaker.settings import SageMakerSettings
     from rnbench.results.prices import Price
 
 PRICING_REGION = "us-east-1"

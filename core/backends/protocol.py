@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from rnbench.core.configs import Configuration
-from rnbench.core.targets import Reply, Target
+from rnbench.core.loadgen.transport import Reply, Target
 
 Progress = Callable[[str], None]
 """Receives one-line progress messages (`waiting for InService (2m10s)`)."""

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import socket
 
-from rnbench.core.targets import CONNECTION, TIMEOUT, HttpTarget, InvokeError, Reply
+from rnbench.core.loadgen.transport.base import (
+    CONNECTION,
+    TIMEOUT,
+    HttpAddress,
+    InvokeError,
+    Reply,
+)
 from rnbench.inference.contract import BATCH_SIZE_HEADER, SERVER_TIME_HEADER
 
 _SERVER_TIME = SERVER_TIME_HEADER.lower().encode("ascii") + b":"
@@ -28,7 +34,7 @@ class _Closed(Exception):
 class RawHttpInvoker:
     """A keep-alive HTTP/1.1 connection with TCP_NODELAY; reconnects after a failure."""
 
-    def __init__(self, target: HttpTarget, timeout_s: float) -> None:
+    def __init__(self, target: HttpAddress, timeout_s: float) -> None:
         self._target = target
         self._timeout_s = timeout_s
         self._sock: socket.socket | None = None

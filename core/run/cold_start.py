@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from rnbench.core.targets import Target
+from rnbench.core.loadgen.transport import Target
 
 COLD_START_TIMEOUT_S = 120.0
 """How long the first request may take: a serverless cold start can take tens of seconds."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from rnbench.core.errors import ControlPlaneError
 
 if TYPE_CHECKING:
-    from rnbench.core.sagemaker.settings import SageMakerSettings
+    from rnbench.core.backends.sagemaker.settings import SageMakerSettings
 
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 3.0

@@ -12,8 +12,17 @@ import http.client
 import time
 from typing import Any
 
-from rnbench.core import foreign
-from rnbench.core.backend import Deployment, Progress, ServerLatency, State, Status, no_progress
+from rnbench.core.backends.foreign import targets as foreign
+from rnbench.core.backends.foreign.targets import ForeignTarget
+from rnbench.core.backends.protocol import (
+    Deployment,
+    Progress,
+    ServerLatency,
+    State,
+    Status,
+    no_progress,
+)
+from rnbench.core.backends.sagemaker.settings import SageMakerSettings
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import (
     BackendUnavailable,
@@ -21,9 +30,7 @@ from rnbench.core.errors import (
     NotDeployedError,
     UsageError,
 )
-from rnbench.core.foreign import ForeignTarget
-from rnbench.core.sagemaker.settings import SageMakerSettings
-from rnbench.core.targets import HttpTarget, Reply
+from rnbench.core.loadgen.transport import HttpTarget, Reply
 
 PING_TIMEOUT_S = 3.0
 """How long GET /ping of a foreign URL may take before it counts as failed."""
@@ -103,7 +110,7 @@ class ForeignBackend:
         a URL reports none apart from its replies."""
         if not deployment.config_key.startswith("endpoint:"):
             return None
-        from rnbench.core.sagemaker.live import endpoint_latency
+        from rnbench.core.backends.sagemaker.live import endpoint_latency
 
         figures = endpoint_latency(self.settings, deployment.resource_id, start, end)
         if figures is None:
@@ -129,9 +136,9 @@ class ForeignBackend:
         return Status(config.key, State.IN_SERVICE, reason, deployment)
 
     def _describe_endpoint(self, config: Configuration, target: ForeignTarget) -> Status:
-        from rnbench.core.sagemaker.clients import control_client
-        from rnbench.core.sagemaker.foreign import describe_endpoint
-        from rnbench.core.sagemaker.runtime import SageMakerTarget
+        from rnbench.core.backends.foreign.endpoint import describe_endpoint
+        from rnbench.core.backends.sagemaker.clients import control_client
+        from rnbench.core.backends.sagemaker.runtime import SageMakerTarget
 
         region = str(self.settings.region)
         try:

@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from rnbench.core.backend import (
+from rnbench.core.backends.protocol import (
     Deployment,
     Progress,
     ServerLatency,
@@ -19,6 +19,18 @@ from rnbench.core.backend import (
     Status,
     no_progress,
 )
+from rnbench.core.backends.sagemaker import naming, package
+from rnbench.core.backends.sagemaker import resources as res
+from rnbench.core.backends.sagemaker.clients import control_client, failure, insisting
+from rnbench.core.backends.sagemaker.identity import (
+    control_plane_failure,
+    default_bucket,
+    identity,
+    unavailable_reason,
+)
+from rnbench.core.backends.sagemaker.images import model_server_env
+from rnbench.core.backends.sagemaker.runtime import SageMakerTarget
+from rnbench.core.backends.sagemaker.settings import SageMakerSettings, serverless_problem
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import (
     BackendUnavailable,
@@ -28,21 +40,8 @@ from rnbench.core.errors import (
     TeardownError,
     UsageError,
 )
+from rnbench.core.loadgen.transport import Reply
 from rnbench.core.paths import state_dir
-from rnbench.core.sagemaker import naming, package
-from rnbench.core.sagemaker import resources as res
-from rnbench.core.sagemaker.clients import control_client, failure, insisting
-from rnbench.core.sagemaker.images import model_server_env
-from rnbench.core.sagemaker.runtime import SageMakerTarget
-from rnbench.core.sagemaker.settings import (
-    SageMakerSettings,
-    control_plane_failure,
-    default_bucket,
-    identity,
-    serverless_problem,
-    unavailable_reason,
-)
-from rnbench.core.targets import Reply
 
 DATA_SHAPE = json.dumps({"input0": list(package.INPUT_SHAPE)})
 SERVERLESS_TAG = "rnbench:serverless"
@@ -71,7 +70,7 @@ class SageMakerBackend:
         self, deployment: Deployment, start: float, end: float
     ) -> ServerLatency | None:
         """CloudWatch's ModelLatency and OverheadLatency p50 (ms) for a run, when available."""
-        from rnbench.core.sagemaker.live import endpoint_latency
+        from rnbench.core.backends.sagemaker.live import endpoint_latency
 
         figures = endpoint_latency(self.settings, deployment.resource_id, start, end)
         if figures is None:
@@ -149,7 +148,7 @@ class SageMakerBackend:
     def _compile(self, config: Configuration, progress: Progress) -> str:
         """The compiled model's S3 URI, running a Neo job unless this input was compiled before."""
         self._require(config)
-        from rnbench.core.sagemaker.images import framework_version
+        from rnbench.core.backends.sagemaker.images import framework_version
 
         uri, artifact = self._upload(config, progress)
         if not config.compiled or config.neo_target is None:
@@ -253,7 +252,7 @@ class SageMakerBackend:
             return self._deployment(existing)
         if existing is not None and existing.status not in ("Failed", "Deleting"):
             raise DeployError(f"{config.key}: endpoint {existing.name} is {existing.status}")
-        from rnbench.core.sagemaker.images import serving_image
+        from rnbench.core.backends.sagemaker.images import serving_image
 
         image = serving_image(config, str(self.settings.region))
         model_uri = self._compile(config, progress)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rnbench.core.leftovers import accrued
 
 if TYPE_CHECKING:
-    from rnbench.core.sagemaker.backend import SageMakerBackend
+    from rnbench.core.backends.sagemaker.backend import SageMakerBackend
     from rnbench.results.prices import Price
 
 PriceLookup = Callable[[str, str], "Price | None"]

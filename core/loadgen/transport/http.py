@@ -1,9 +1,7 @@
-"""What the load generator talks to: a picklable `Target` that opens per-worker `Invoker`s.
+"""HTTP targets: the local server and any URL speaking the SageMaker container contract.
 
-A target crosses into load-generator processes, so it is a small frozen dataclass; the
-connection it opens (a keep-alive HTTP connection, a boto3 client) is made inside the worker.
-Failed requests raise `InvokeError` with a `kind` that classifies them; the load generator counts
-kinds and never stops a run because of one.
+`HttpTarget` opens the lean `rawhttp.RawHttpInvoker`; `HttpInvoker` (through `http.client`) is
+the reference its tests compare against.
 """
 
 from __future__ import annotations
@@ -11,58 +9,17 @@ from __future__ import annotations
 import http.client
 import socket
 from dataclasses import dataclass
-from typing import Protocol
 
+from rnbench.core.loadgen.transport.base import (
+    CONNECTION,
+    TIMEOUT,
+    HttpAddress,
+    InvokeError,
+    Invoker,
+    Reply,
+)
+from rnbench.core.loadgen.transport.rawhttp import RawHttpInvoker
 from rnbench.inference.contract import BATCH_SIZE_HEADER, INVOCATIONS_PATH, SERVER_TIME_HEADER
-
-# Error kinds. HTTP statuses are reported as `http_<status>`; SageMaker errors by botocore code.
-TIMEOUT = "timeout"
-CONNECTION = "connection"
-MODEL_ERROR = "model_error"
-"""The server answered but its body was not a valid prediction."""
-
-
-class InvokeError(Exception):
-    """One failed request, classified by `kind` (`timeout`, `connection`, `http_503`, ...)."""
-
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(f"{kind}: {detail}" if detail else kind)
-        self.kind = kind
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A successful response."""
-
-    status: int
-    body: bytes
-    server_ms: float | None = None
-    """The server's own processing time when it reports one (local server header)."""
-    batch_size: int | None = None
-    """How many requests the server ran together with this one, when it says (local server)."""
-
-
-class Invoker(Protocol):
-    """One worker's connection to a target. Not shared between threads."""
-
-    def invoke(self, body: bytes) -> Reply:
-        """Send one request. Raises InvokeError on any failure."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class Target(Protocol):
-    """A deployed model that can be invoked; picklable."""
-
-    def describe(self) -> str:
-        """One line naming where requests go."""
-        ...
-
-    def open(self, timeout_s: float) -> Invoker:
-        """A new invoker for one worker thread."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -78,8 +35,6 @@ class HttpTarget:
         return f"http://{self.host}:{self.port}{self.path}"
 
     def open(self, timeout_s: float) -> Invoker:
-        from rnbench.core.rawhttp import RawHttpInvoker  # imports this module
-
         return RawHttpInvoker(self, timeout_s)
 
 
@@ -88,7 +43,7 @@ class HttpInvoker:
     a failure. `HttpTarget` uses the leaner `rawhttp.RawHttpInvoker`; this one is the reference
     its tests compare against."""
 
-    def __init__(self, target: HttpTarget, timeout_s: float) -> None:
+    def __init__(self, target: HttpAddress, timeout_s: float) -> None:
         self._target = target
         self._timeout_s = timeout_s
         self._conn: http.client.HTTPConnection | None = None

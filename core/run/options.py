@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rnbench.core.errors import UsageError
 from rnbench.core.loadgen.types import Arrival, LoadSpec
-from rnbench.core.sweep import plan
+from rnbench.core.run.sweep import plan
 
 MAX_CONCURRENCY = 1024
 MAX_DURATION_S = 3600.0

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from rnbench.core.targets import CONNECTION, TIMEOUT, InvokeError, Reply
+from rnbench.core.loadgen.transport import CONNECTION, TIMEOUT, InvokeError, Reply
 
 CONTENT_TYPE = "application/x-image"
 MAX_POOL = 64

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rnbench.core.backends.sagemaker import naming
 from rnbench.core.configs import SERVERLESS_INSTANCE as SERVERLESS
 from rnbench.core.errors import TeardownError
-from rnbench.core.sagemaker import naming
 
 Progress = Callable[[str], None]
 WAIT_LIMIT_S = 3600.0

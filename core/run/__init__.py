@@ -1,0 +1,1 @@
+"""Test runs: their options, the stored run with its windows and record, sweeps, cold starts."""

@@ -1,0 +1,65 @@
+"""The ONNX export of the served model, cached on disk under a key that changes with the weights,
+torch and the exporter (graph runtimes and the quantizer start from it)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rnbench.inference.cache import cache_dir
+from rnbench.inference.graph import INPUT_NAME, OUTPUT_NAME
+from rnbench.inference.weights import WeightsInfo
+
+if TYPE_CHECKING:
+    from torch import nn
+
+OPSET = 17
+"""ONNX opset of the export."""
+EXPORT_VERSION = 2
+"""Bump when the exported graph changes (invalidates cached exports). 2: logits, no softmax."""
+
+
+def export_key(weights: WeightsInfo) -> str:
+    """Cache key of an export: weights identity, torch and exporter versions, opset."""
+    import torch
+
+    parts = f"resnet50|{weights.identity}|torch={torch.__version__}|opset={OPSET}|v{EXPORT_VERSION}"
+    return hashlib.sha256(parts.encode()).hexdigest()[:20]
+
+
+def export_onnx(model: nn.Module, weights: WeightsInfo, *, rebuild: bool = False) -> Path:
+    """The cached ONNX export of `model` (logits out), written atomically when missing."""
+    import torch
+
+    folder = cache_dir() / "onnx"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{export_key(weights)}.onnx"
+    if target.is_file() and not rebuild:
+        return target
+    handle, tmp_name = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".onnx")
+    os.close(handle)
+    try:
+        dummy = torch.zeros(1, 3, 224, 224)
+        with warnings.catch_warnings():
+            # dynamo=False (TorchScript exporter) is deliberate: it exports ResNet-50 in seconds
+            # with no extra dependencies; torch warns that it is the legacy path.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                model.eval(),
+                (dummy,),
+                tmp_name,
+                dynamo=False,
+                opset_version=OPSET,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            )
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return target
