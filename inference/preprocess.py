@@ -15,31 +15,29 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from rnbench.inference.contract import MAX_IMAGE_PIXELS
+from rnbench.inference.input_spec import STUDY_INPUT, InputSpec
 
-RESIZE = 255
+RESIZE = STUDY_INPUT.resize
 """Shorter side after Resize, as in the study."""
-CROP = 224
+CROP = STUDY_INPUT.crop
 """Side of the centre crop, as in the study."""
-MEAN = (0.485, 0.456, 0.406)
+MEAN = STUDY_INPUT.mean
 """ImageNet channel means (torchvision's Normalize in the study)."""
-STD = (0.229, 0.224, 0.225)
+STD = STUDY_INPUT.std
 """ImageNet channel standard deviations."""
 FORMATS = ("JPEG", "PNG")
 """Decoders PIL may use (its JPEG decoder also reads the multi-picture JPEGs cameras write)."""
-
-_MEAN = np.asarray(MEAN, dtype=np.float32)
-_STD = np.asarray(STD, dtype=np.float32)
 
 
 class BadImage(ValueError):
     """The request body is not an acceptable image; str() is one line for the client."""
 
 
-def resized_size(width: int, height: int) -> tuple[int, int]:
-    """(width, height) after torchvision's Resize(255): shorter side 255, aspect kept."""
+def resized_size(width: int, height: int, resize: int = RESIZE) -> tuple[int, int]:
+    """(width, height) after torchvision's Resize(resize): shorter side `resize`, aspect kept."""
     if width <= height:
-        return RESIZE, int(RESIZE * height / width)
-    return int(RESIZE * width / height), RESIZE
+        return resize, int(resize * height / width)
+    return int(resize * width / height), resize
 
 
 def _open(data: bytes) -> Image.Image:
@@ -91,18 +89,22 @@ def decode(data: bytes) -> Image.Image:
     return image
 
 
-def to_batch(image: Image.Image) -> np.ndarray:
-    """Resize(255) + CenterCrop(224) + ToTensor + Normalize + batch of 1, as float32 NCHW."""
-    new_w, new_h = resized_size(*image.size)
+def to_batch(image: Image.Image, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
+    """Resize + CenterCrop + ToTensor + Normalize + batch of 1, as float32 NCHW (the study's
+    Resize(255), CenterCrop(224) and ImageNet mean/std by default)."""
+    crop = spec.crop
+    new_w, new_h = resized_size(*image.size, resize=spec.resize)
     resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR)
-    left = int(round((new_w - CROP) / 2.0))
-    top = int(round((new_h - CROP) / 2.0))
-    cropped = resized.crop((left, top, left + CROP, top + CROP))
+    left = int(round((new_w - crop) / 2.0))
+    top = int(round((new_h - crop) / 2.0))
+    cropped = resized.crop((left, top, left + crop, top + crop))
     pixels = np.asarray(cropped, dtype=np.float32)  # HWC, 0..255
-    pixels = (pixels / 255.0 - _MEAN) / _STD
+    mean = np.asarray(spec.mean, dtype=np.float32)
+    std = np.asarray(spec.std, dtype=np.float32)
+    pixels = (pixels / 255.0 - mean) / std
     return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
 
 
-def preprocess(data: bytes) -> np.ndarray:
-    """Image bytes -> [1, 3, 224, 224] float32 batch. Raises BadImage for bad input."""
-    return to_batch(decode(data))
+def preprocess(data: bytes, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
+    """Image bytes -> [1, 3, crop, crop] float32 batch. Raises BadImage for bad input."""
+    return to_batch(decode(data), spec)
