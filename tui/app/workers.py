@@ -14,6 +14,7 @@ from pathlib import Path
 from textual.message import Message
 
 from rnbench.core.backends.protocol import State, Status
+from rnbench.core.backends.sagemaker import images
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
@@ -40,6 +41,7 @@ def build_engine(post: Post, factory: Callable[[], EnginePort]) -> None:
     except Exception as exc:  # noqa: BLE001 - shown to the user as one line
         post(m.EngineFailed(one_line(exc)))
         return
+    images.sdk_table("pytorch")  # here, not on the UI thread: a first run imports the SDK (~3 s)
     post(m.EngineReady(engine))
 
 

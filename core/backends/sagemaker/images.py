@@ -6,8 +6,8 @@ for the uncompiled containers and for Neo on ml_c5 / ml_g4dn (Neo's newest PyTor
 ml_inf1 (the newest the Inferentia Neo container supports).
 
 Today's configurations run the newest image the installed SDK knows, asked through the SDK's
-public `image_uris.config_for_framework` (imported on first use, about 0.25 s, and cached per
-process; the study's five never need it):
+public `image_uris.config_for_framework` (the SDK takes about 3 s to import, so its answers are
+cached per SDK version in the cache folder; the study's five never need them):
 
 - g5, g6, c7i and serverless: the PyTorch inference image (`pytorch`, scope `inference`);
 - c7g (Graviton): the arm64 PyTorch inference image (scope `inference_graviton`);
@@ -19,12 +19,16 @@ process; the study's five never need it):
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import DeployError
+from rnbench.core.paths import cache_dir
 
 PYTORCH_VERSION = "2.0"
 """Study's uncompiled containers, and the framework Neo compiles for on ml_c5 / ml_g4dn."""
@@ -77,16 +81,50 @@ class ImageChoice:
         return f"PyTorch {self.torch_version}{neuron} · {self.repository} ({self.py_version})"
 
 
+SDK_FRAMEWORKS = ("pytorch", "huggingface-neuronx")
+"""The SDK image configurations today's rows read."""
+
+
 @cache
 def sdk_table(name: str) -> dict[str, Any]:
-    """The installed SDK's image configuration of framework `name`, {} when it has none."""
+    """The installed SDK's image configuration of framework `name`, {} when it has none.
+
+    Importing the SDK takes seconds (its package imports all of sagemaker.core), so the answers
+    of `image_uris.config_for_framework` are kept in the cache folder per SDK version: the SDK is
+    imported once per installed version, not once per command.
+    """
+    return _sdk_tables().get(name, {})
+
+
+@cache
+def _sdk_tables() -> dict[str, dict[str, Any]]:
+    try:
+        version = importlib.metadata.version("sagemaker")
+    except importlib.metadata.PackageNotFoundError:
+        return {}
+    path = cache_dir() / f"sagemaker-{version}-image-config.json"
+    try:
+        tables: dict[str, dict[str, Any]] = json.loads(path.read_text("utf-8"))
+        if set(tables) == set(SDK_FRAMEWORKS):
+            return tables
+    except (OSError, ValueError):
+        pass
     from sagemaker.core import image_uris
 
+    tables = {}
+    for name in SDK_FRAMEWORKS:
+        try:
+            tables[name] = image_uris.config_for_framework(name)
+        except (OSError, ValueError, KeyError):
+            tables[name] = {}
     try:
-        table: dict[str, Any] = image_uris.config_for_framework(name)
-    except (OSError, ValueError, KeyError):
-        return {}
-    return table
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(tables), "utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass  # no cache folder: the SDK is asked again next time
+    return tables
 
 
 def newest(versions: Any) -> str:
