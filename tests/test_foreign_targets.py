@@ -288,7 +288,7 @@ def test_missing_endpoint_is_a_usage_error(
 def test_endpoint_not_in_service_exits_1(
     sagemaker: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rnbench.core.backends.sagemaker import foreign as sm_foreign
+    from rnbench.core.backends.foreign import endpoint as sm_foreign
 
     real = sm_foreign.describe_endpoint
 
