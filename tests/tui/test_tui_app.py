@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -127,12 +128,13 @@ async def test_deploy_test_and_teardown_post_their_messages(
         assert ("deploy", "local-cpu") in fake_engine.calls
         done = [x for x in seen if isinstance(x, m.ActionDone)]
         assert done and done[-1].action == "deploy"
-        assert any(isinstance(x, m.ActionProgress) for x in seen)
+        phases = [x.phase for x in seen if isinstance(x, m.ActionProgress) and x.phase]
+        assert list(dict.fromkeys(phases)) == ["starting server", "loading model"]  # its own
         assert cell(app, "local-cpu", "state") == "in service"
         await pilot.press("t")
         await settle(pilot)
         assert any(isinstance(x, m.TestStarted) for x in seen)
-        assert cell(app, "local-cpu", "state") == "testing"
+        assert cell(app, "local-cpu", "state") == "starting load 0s"  # not sampled yet
         for _ in range(20):
             if any(isinstance(x, m.TestFinished) for x in seen):
                 break
@@ -163,7 +165,7 @@ async def test_a_key_is_handled_while_a_test_runs(
         await pilot.press("t")
         await settle(pilot)
         await pilot.pause(0.6)
-        assert cell(app, "local-cpu-compiled", "state") == "testing"
+        assert cell(app, "local-cpu-compiled", "state").startswith(("starting load", "measuring"))
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
@@ -452,7 +454,7 @@ async def test_a_concurrency_list_runs_a_sweep_with_one_sweep_id(
         assert {s.stability_pct for s in specs} == {10.0} and {s.rate for s in specs} == {None}
         sweep_ids = {sweep_id for _, sweep_id in fake_engine.specs}
         assert len(sweep_ids) == 1 and "" not in sweep_ids
-        assert {"testing 1/3", "testing 3/3"} <= states
+        assert any(" 1/3 " in s for s in states) and any(" 3/3 " in s for s in states)
         assert cell(app, "local-cpu-compiled", "state") == "in service"
         assert "point 3/3 started (16 clients, 3 s measured, until stable ±10 %" in log(app)
         # the live panel follows the current point: it shows the last run's snapshot
@@ -497,9 +499,33 @@ async def test_tearing_down_during_a_sweep_stops_it(
         await select(pilot, "local-cpu-compiled")
         await pilot.press("t")
         await pilot.pause(0.5)
-        assert cell(app, "local-cpu-compiled", "state") == "testing 1/2"
+        assert cell(app, "local-cpu-compiled", "state").endswith(" 1/2 0s")  # point 1 of 2
         await pilot.press("x", "y")
         await settle(pilot)
         assert fake_engine.started_runs[0].cancelled
         assert len(fake_engine.started_runs) == 1  # the second point never started
+        assert cell(app, "local-cpu-compiled", "state") == "not deployed"
+
+
+async def test_teardown_during_a_test_reads_tearing_down(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    fake_engine.test_windows = 1000
+    fake_engine.teardown_gate = threading.Event()
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select(pilot, "local-cpu-compiled")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.pause(2.2)  # the grid is redrawn every 2 s while a test streams
+        assert cell(app, "local-cpu-compiled", "state").startswith("measuring")
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        for _ in range(20):  # the cancelled test ends while the teardown is still going
+            await pilot.pause(0.1)
+        assert cell(app, "local-cpu-compiled", "state").startswith("tearing down")
+        fake_engine.teardown_gate.set()
+        await settle(pilot)
         assert cell(app, "local-cpu-compiled", "state") == "not deployed"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rnbench.core.backends.protocol import Deployment, Progress, State, Status
+from rnbench.core.backends.protocol import Deployment, Phase, Progress, State, Status, Step
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
 from rnbench.core.loadgen.transport import HttpTarget
@@ -226,6 +226,8 @@ class FakeEngine:
     started_runs: list[FakeRun] = field(default_factory=list)
     fail_points: list[str | None] = field(default_factory=list)
     """Failure reasons for the next tests, in order (None: that one succeeds)."""
+    teardown_gate: threading.Event | None = None
+    """When set, teardown announces its phase and waits for this event before it ends."""
 
     def configurations(self) -> tuple[Configuration, ...]:
         return all_configurations(cuda=False)
@@ -276,12 +278,16 @@ class FakeEngine:
 
     def deploy(self, config: Configuration, progress: Progress) -> Deployment:
         self.calls.append(("deploy", config.key))
-        progress(f"{config.key}: starting (fake)")
+        progress(Step(Phase.STARTING_SERVER, f"{config.key}: starting (fake)"))
+        progress(Step(Phase.LOADING_MODEL, f"{config.key}: loading the model (fake)"))
         self.deployed.add(config.key)
         return self._deployment(config)
 
     def teardown(self, config: Configuration, progress: Progress) -> bool:
         self.calls.append(("teardown", config.key))
+        progress(Step(Phase.TEARING_DOWN, f"{config.key}: stopping (fake)"))
+        if self.teardown_gate is not None:
+            self.teardown_gate.wait(10)
         was = config.key in self.deployed
         self.deployed.discard(config.key)
         return was

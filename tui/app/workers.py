@@ -13,7 +13,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from rnbench.core.backends.protocol import State, Status
+from rnbench.core.backends.protocol import State, Status, phase_of
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
@@ -90,7 +90,8 @@ def act(post: Post, engine: EnginePort, action: str, config: Configuration) -> N
     """Compile, deploy or tear down one configuration."""
 
     def progress(line: str) -> None:
-        post(m.ActionProgress(config.key, line))
+        phase = phase_of(line)
+        post(m.ActionProgress(config.key, str(line), phase.value if phase else ""))
 
     try:
         if action == "compile":
@@ -112,7 +113,7 @@ def act(post: Post, engine: EnginePort, action: str, config: Configuration) -> N
 
 def teardown_all(post: Post, engine: EnginePort) -> None:
     def progress(line: str) -> None:
-        post(m.ActionProgress("", line))
+        post(m.ActionProgress("", str(line)))  # every row already says "tearing down"
 
     try:
         keys = engine.teardown_all(progress)

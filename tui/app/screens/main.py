@@ -113,7 +113,8 @@ class MainScreen(Screen[None]):
         self.notify(line, severity="warning", timeout=6)
 
     def show_rows(self) -> None:
-        facts = [self.session.facts(c) for c in self.session.configs]
+        now = self.clock()
+        facts = [self.session.facts(c, now) for c in self.session.configs]
         self.query_one(ConfigGrid).show(facts, self.clock())
         self.show_selected()
 
@@ -204,7 +205,7 @@ class MainScreen(Screen[None]):
         config = self.ready_config(action)
         if config is None:
             return
-        self.session.activity[config.key] = ACTIVITY[action]
+        self.session.set_activity(config.key, ACTIVITY[action], self.clock())
         self.log_line(f"{config.key}: {action}…")
         self.thread(workers.act, f"row:{config.key}", action, config)
         self.show_rows()
@@ -222,7 +223,7 @@ class MainScreen(Screen[None]):
         if not is_deployed(self.session.statuses.get(config.key)):
             self.explain(f"{config.key} is not in service: deploy it first (d)")
             return
-        stop = self.session.begin_test(config.key)
+        stop = self.session.begin_test(config.key, self.clock())
         specs = self.session.settings.specs()
         self.thread(workers.run_tests, f"row:{config.key}", config, specs, self.body, stop)
         self.show_rows()
@@ -335,7 +336,7 @@ class MainScreen(Screen[None]):
                 self.log_line(f"{config.key}: tear down cancelled")
                 return
             session.stop_tests(config.key)
-            session.activity[config.key] = "tearing down"
+            session.set_activity(config.key, "tearing down", self.clock())
             self.thread(workers.act, f"row:{config.key}", "teardown", config)
             self.show_rows()
 
@@ -345,11 +346,11 @@ class MainScreen(Screen[None]):
         session = self.session
         for key in [k for k in {*session.tests, *session.stops} if not is_foreign_key(k)]:
             if key in session.tests:
-                session.activity[key] = "tearing down"
+                session.set_activity(key, "tearing down", self.clock())
             session.stop_tests(key)  # a foreign target's test goes on: nothing of it is torn down
         for config in session.configs:
             if self._ours_and_up(config.key):
-                session.activity[config.key] = "tearing down"
+                session.set_activity(config.key, "tearing down", self.clock())
         self.log_line("tearing down everything rnbench deployed…")
         self.thread(workers.teardown_all, "teardown-all")
         self.show_rows()
@@ -420,13 +421,10 @@ class MainScreen(Screen[None]):
 
     def on_action_progress(self, message: m.ActionProgress) -> None:
         self.log_line(message.line)
-        activity = self.session.activity
-        if message.config_key and message.config_key in activity:
-            lowered = message.line.lower()
-            if "compil" in lowered or "export" in lowered:
-                activity[message.config_key] = "compiling"
-            elif "packag" in lowered:
-                activity[message.config_key] = "packaging"
+        key = message.config_key
+        if message.phase and key in self.session.activity:  # the backend's own word
+            self.session.set_activity(key, message.phase, self.clock())
+            self.show_rows()
 
     def on_action_done(self, message: m.ActionDone) -> None:
         if message.action == "teardown":
@@ -440,11 +438,11 @@ class MainScreen(Screen[None]):
     def on_action_failed(self, message: m.ActionFailed) -> None:
         self.fail(f"{message.action} failed: {message.reason}")
         if message.config_key:
-            self.session.activity.pop(message.config_key, None)
+            self.session.end_activity(message.config_key)
         self._after_action(message.config_key, message.action)
 
     def on_test_started(self, message: m.TestStarted) -> None:
-        ended = self.session.point_started(message)
+        ended = self.session.point_started(message, self.clock())
         if ended is not None:
             self.post_message(ended)  # the sweep's last point: reported before the next
         key, spec = message.config_key, message.spec
