@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 from tui_fakes import FakeEngine, fixed_clock
 
 from rnbench.core.run import options as core_settings
@@ -22,6 +22,7 @@ from rnbench.tui.app.screens.confirm import ConfirmScreen
 from rnbench.tui.app.screens.leftovers import LeftoversScreen
 from rnbench.tui.app.screens.quit import QuitScreen
 from rnbench.tui.app.screens.results import ResultsScreen
+from rnbench.tui.app.widgets.activity_bar import ActivityBar
 from rnbench.tui.app.widgets.grid import ConfigGrid
 from rnbench.tui.app.widgets.log_panel import LogPanel
 from rnbench.tui.app.widgets.slo_panel import SloPanel
@@ -520,12 +521,20 @@ async def test_teardown_during_a_test_reads_tearing_down(
         await settle(pilot)
         await pilot.pause(2.2)  # the grid is redrawn every 2 s while a test streams
         assert cell(app, "local-cpu-compiled", "state").startswith("measuring")
+        bar = app.screen.query_one(ActivityBar)
+        spec = fake_engine.specs[0][0]
+        total = spec.warmup_s + spec.duration_s  # the fixed clock: 0 s elapsed
+        assert bar.display and bar.label == f"measuring 0s / {fmt.duration(total)}"
+        assert bar.query_one(ProgressBar).total == total
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("y")
         for _ in range(20):  # the cancelled test ends while the teardown is still going
             await pilot.pause(0.1)
         assert cell(app, "local-cpu-compiled", "state").startswith("tearing down")
+        assert bar.label == "tearing down 0s"  # no known length: a moving bar
+        assert bar.query_one(ProgressBar).total is None
         fake_engine.teardown_gate.set()
         await settle(pilot)
         assert cell(app, "local-cpu-compiled", "state") == "not deployed"
+        assert not bar.display

@@ -37,6 +37,7 @@ from rnbench.tui.app.screens.quit import QuitScreen
 from rnbench.tui.app.screens.results import ResultsScreen
 from rnbench.tui.app.screens.settings import SettingsScreen
 from rnbench.tui.app.session import ACTIVITY, Session
+from rnbench.tui.app.widgets.activity_bar import ActivityBar
 from rnbench.tui.app.widgets.grid import ConfigGrid
 from rnbench.tui.app.widgets.live_panel import LivePanel
 from rnbench.tui.app.widgets.log_panel import LogPanel
@@ -80,6 +81,7 @@ class MainScreen(Screen[None]):
         yield Header()
         yield ConfigGrid(id="grid")
         yield Static(id="detail")
+        yield ActivityBar(id="activity")
         yield LivePanel(id="live")
         yield LogPanel(self.clock, id="log")
         yield Footer()
@@ -121,10 +123,14 @@ class MainScreen(Screen[None]):
     def show_selected(self) -> None:
         config = self.selected
         detail = self.query_one("#detail", Static)
+        bar = self.query_one(ActivityBar)
         if config is None:
             detail.update("")
+            bar.show(None, None, None)
             return
-        detail.update(detail_line(self.session.facts(config)))
+        facts = self.session.facts(config, self.clock())
+        detail.update(detail_line(facts))
+        bar.show(facts.activity, facts.elapsed_s, self.session.test_totals.get(config.key))
         hint = (
             f"{config.key}: no test yet in this session.\n\nd deploys, t tests "
             f"({self.session.settings.describe()}), s changes the settings."
