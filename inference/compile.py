@@ -15,7 +15,6 @@ import time
 
 from rnbench.inference.errors import InferenceError
 
-
 PHASE_PREFIX = "@phase "
 """A line `@phase <name>` says the next step starts (exporting, quantizing, checking agreement);
 the caller labels its progress with it instead of showing the line."""

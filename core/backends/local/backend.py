@@ -40,8 +40,8 @@ from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
 from rnbench.core.loadgen.transport import HttpTarget, Reply
 from rnbench.core.paths import cache_dir
-from rnbench.inference.compile import PHASE_PREFIX
 from rnbench.inference.cache import CACHE_DIR_ENV
+from rnbench.inference.compile import PHASE_PREFIX
 from rnbench.inference.contract import PING_PATH
 
 HOST = "127.0.0.1"

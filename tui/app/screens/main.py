@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -44,6 +45,8 @@ from rnbench.tui.app.widgets.log_panel import LogPanel
 
 TICK_S = 0.5
 """The sampling timer: 2 Hz."""
+WIDE = 120
+"""Below this many columns the footer is compact."""
 REFRESH_TICKS = 30
 """Statuses are described again every REFRESH_TICKS ticks (15 s)."""
 
@@ -506,6 +509,12 @@ class MainScreen(Screen[None]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_selected()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals get a compact footer without the palette hint, so every key fits."""
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < WIDE
+        footer.show_command_palette = event.size.width >= WIDE
 
 
 def foreign_hint(config: Configuration, settings: str) -> str:
