@@ -19,6 +19,7 @@ from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app.main import RnbenchApp
 from rnbench.tui.app.screens.confirm import ConfirmScreen
+from rnbench.tui.app.screens.export import ExportScreen
 from rnbench.tui.app.screens.leftovers import LeftoversScreen
 from rnbench.tui.app.screens.quit import QuitScreen
 from rnbench.tui.app.screens.results import ResultsScreen
@@ -226,6 +227,12 @@ async def test_settings_are_checked_and_saved(fake_engine: FakeEngine, settings_
         await pilot.pause()
         assert "between 1" in str(app.screen.query_one("#settings-error").render())
         app.screen.query_one("#concurrency", Input).value = "2"
+        duration = app.screen.query_one("#duration", Input)
+        duration.value = ""
+        duration.focus()
+        await pilot.press("2", "0", "x", "enter")  # typed, not set: letters are kept
+        await pilot.pause()
+        assert "got '20x'" in str(app.screen.query_one("#settings-error").render())
         app.screen.query_one("#duration", Input).value = "3"
         app.screen.query_one("#warmup", Input).value = "1"
         app.screen.query_one("#warmup", Input).focus()
@@ -538,3 +545,26 @@ async def test_teardown_during_a_test_reads_tearing_down(
         await settle(pilot)
         assert cell(app, "local-cpu-compiled", "state") == "not deployed"
         assert not bar.display
+
+
+async def test_export_stays_open_with_the_error_and_the_typed_path(
+    fake_engine: FakeEngine, settings_path: Path, tmp_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    target = tmp_path / "no-such-folder" / "out.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        error = rendered(app.screen.query_one("#export-error", Static))
+        assert error.startswith("could not export: ") and "No such file" in error
+        assert app.screen.query_one("#path", Input).value == str(target)
+        app.screen.query_one("#path", Input).value = str(tmp_path / "out.csv")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportScreen)
+        assert f"wrote 7 run(s) to {tmp_path / 'out.csv'}" in log(app)

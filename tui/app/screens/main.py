@@ -291,15 +291,15 @@ class MainScreen(Screen[None]):
         self.app.push_screen(SettingsScreen(self.session.settings), saved)
 
     def action_export(self) -> None:
-        if not self.have_engine("export"):
+        engine = self.session.engine
+        if engine is None or not self.have_engine("export"):
             return
 
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.log_line(f"exporting runs to {path}…")
-                self.thread(workers.export, "export", path)
+        def written(message: m.ExportWritten | None) -> None:
+            if message is not None:
+                self.on_export_written(message)
 
-        self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv"), chosen)
+        self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv", engine), written)
 
     def action_results(self) -> None:
         if self.session.engine is None:
