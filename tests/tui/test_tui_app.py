@@ -405,7 +405,9 @@ async def test_results_tabs_show_mode_overlay_sweeps_and_recommendation(
         screen.query_one("#slo-p99", Input).value = "300"
         await pilot.pause()
         assert slo.result is not None and slo.result.best is None
-        assert "no measured run meets p99 <= 300 ms" in answer()
+        # the local rows meet 300 ms but have no price: named, with how to give one
+        assert answer().startswith("local-cpu, local-cpu-compiled meet p99 <= 300 ms but have no")
+        assert "--usd-per-hour" in answer() and "prices.toml" in answer()
         assert screen.query_one("#slo-table", DataTable).row_count == 0
         screen.query_one("#slo-tps", Input).value = "-4"
         await pilot.pause()
