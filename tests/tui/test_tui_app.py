@@ -570,3 +570,37 @@ async def test_export_stays_open_with_the_error_and_the_typed_path(
         await settle(pilot)
         assert not isinstance(app.screen, ExportScreen)
         assert f"wrote 7 run(s) to {tmp_path / 'out.csv'}" in log(app)
+
+
+async def test_an_added_target_has_its_price_and_comes_back_next_session(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    key = "url:http://10.0.0.5:8080/invocations"
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#target", Input).value = "http://10.0.0.5:8080"
+        app.screen.query_one("#price", Input).value = "cheap"
+        await pilot.press("enter")
+        await pilot.pause()
+        error = rendered(app.screen.query_one("#target-error", Static))
+        assert error.strip() == "price must be a number of $/hour, got 'cheap'"  # still asking
+        app.screen.query_one("#price", Input).value = "0.5"
+        app.screen.query_one("#target", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert fake_engine.foreign_prices == {key: 0.5}
+        assert cell(app, key, "config") == "10.0.0.5:8080"  # the default path is left out
+    assert stored.load_targets(settings_path) == [stored.SavedTarget(key, 0.5)]
+    stored.save(settings_path, core_settings.TestSettings((3,), 4.0, 1.0))  # keeps the targets
+    assert stored.load_targets(settings_path) == [stored.SavedTarget(key, 0.5)]
+
+    again = FakeEngine()
+    app = make_app(again, settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.foreign_prices == {key: 0.5}
+        assert app.main_screen.session.config(key) is not None
+        assert cell(app, key, "where") == "foreign URL"

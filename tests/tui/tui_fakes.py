@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rnbench.core.backends.foreign.targets import ForeignTarget
 from rnbench.core.backends.protocol import Deployment, Phase, Progress, State, Status, Step
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
@@ -226,6 +227,8 @@ class FakeEngine:
     started_runs: list[FakeRun] = field(default_factory=list)
     fail_points: list[str | None] = field(default_factory=list)
     """Failure reasons for the next tests, in order (None: that one succeeds)."""
+    foreign_prices: dict[str, float] = field(default_factory=dict)
+    """Prices given to foreign targets (`foreign_configuration`)."""
     teardown_gate: threading.Event | None = None
     """When set, teardown announces its phase and waits for this event before it ends."""
 
@@ -259,6 +262,8 @@ class FakeEngine:
 
     def price(self, config: Configuration) -> Price | None:
         prices = {"ml.c5.xlarge": 0.222, "ml.g4dn.xlarge": 0.821, "ml.inf1.xlarge": 0.297}
+        if config.key in self.foreign_prices:
+            return Price("foreign", "", self.foreign_prices[config.key], "given by the user", "")
         if config.instance_type in prices:
             return Price(
                 config.instance_type,
@@ -268,6 +273,14 @@ class FakeEngine:
                 "2021-01-01",
             )
         return None
+
+    def foreign_configuration(
+        self, target: ForeignTarget, usd_per_hour: float | None = None
+    ) -> Configuration:
+        self.calls.append(("foreign", target.key))
+        if usd_per_hour is not None:
+            self.foreign_prices[target.key] = usd_per_hour
+        return target.configuration()
 
     def price_note(self, config: Configuration) -> str:
         return "" if self.price(config) else "no price: none in the fake's table"

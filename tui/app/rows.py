@@ -110,6 +110,7 @@ def detail_line(facts: RowFacts) -> str:
     config = facts.config
     parts = [config.label]
     if config.backend == "foreign":
+        parts[0] = config.key.removeprefix("url:")  # the whole address, path included
         parts.append("foreign target: load test only, rnbench never deploys or tears it down")
     elif config.backend == "sagemaker":
         parts.append(f"SageMaker {config.instance_type}")

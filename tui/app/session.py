@@ -58,6 +58,8 @@ class Session:
         self.leftovers: dict[str, Deployment] = {}
         """Deployments found up at start: their rows show in service until the engine's own
         status says otherwise or they are torn down."""
+        self.target_prices: dict[str, float | None] = {}
+        """The foreign targets added (now or in an earlier session) and the price given each."""
         self.quitting = False
         """Set when quitting waits for a teardown of everything."""
         self._generation = 0

@@ -29,7 +29,7 @@ from rnbench.tui.app import workers
 from rnbench.tui.app.keys import MAIN_KEYS, bindings
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
-from rnbench.tui.app.screens.add_target import AddTargetScreen
+from rnbench.tui.app.screens.add_target import AddedTarget, AddTargetScreen
 from rnbench.tui.app.screens.confirm import ConfirmScreen
 from rnbench.tui.app.screens.export import ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
@@ -246,16 +246,13 @@ class MainScreen(Screen[None]):
         if not self.have_engine("add target"):
             return
 
-        def chosen(target: foreign.ForeignTarget | None) -> None:
-            if target is None:
+        def chosen(added: AddedTarget | None) -> None:
+            if added is None:
                 return
-            config = target.configuration()
-            if self.session.add_foreign(config):
-                self.log_line(
-                    f"{config.key}: added as a foreign target (t tests it; rnbench never deploys "
-                    "or tears it down)",
-                    "ok",
-                )
+            config = self._add_foreign(added.target, added.usd_per_hour)
+            if config is None:
+                return
+            self._save_targets()
             self.show_rows()
             grid = self.query_one(ConfigGrid)
             grid.move_cursor(row=grid.get_row_index(config.key))
@@ -385,6 +382,43 @@ class MainScreen(Screen[None]):
             LeftoversScreen(message.deployments, message.prices, self.clock()), choice
         )
 
+    def _add_foreign(
+        self, target: foreign.ForeignTarget, usd_per_hour: float | None
+    ) -> Configuration | None:
+        """Make `target` a row, priced when a price is given; None (and said) when refused."""
+        assert self.session.engine is not None
+        try:
+            config = self.session.engine.foreign_configuration(target, usd_per_hour)
+        except Exception as exc:  # noqa: BLE001 - one line for the user
+            self.fail(f"add target: {workers.one_line(exc)}")
+            return None
+        self.session.target_prices[config.key] = usd_per_hour
+        if self.session.add_foreign(config):
+            price = "no price" if usd_per_hour is None else f"${usd_per_hour:g}/h"
+            self.log_line(
+                f"{config.key}: added as a foreign target ({price}; t tests it; rnbench never "
+                "deploys or tears it down)",
+                "ok",
+            )
+        return config
+
+    def _save_targets(self) -> None:
+        """Remember the added targets in the settings file, for the next session."""
+        saved = [stored.SavedTarget(k, p) for k, p in self.session.target_prices.items()]
+        try:
+            stored.save(self._settings_path, self.session.settings, saved)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(workers.one_line(exc))
+
+    def _restore_targets(self) -> None:
+        for saved in stored.load_targets(self._settings_path):
+            try:
+                target = foreign.ForeignTarget.from_key(saved.key)
+            except Exception as exc:  # noqa: BLE001 - a hand-edited file: said, skipped
+                self.log_line(f"ignored a saved target: {workers.one_line(exc)}", "warning")
+                continue
+            self._add_foreign(target, saved.usd_per_hour)
+
     def _ours_and_up(self, key: str) -> bool:
         """Deployed by rnbench and up: a foreign target (core/backends/foreign) never is."""
         return not is_foreign_key(key) and is_deployed(self.session.statuses.get(key))
@@ -416,6 +450,7 @@ class MainScreen(Screen[None]):
         session.engine = message.engine
         session.configs = message.engine.configurations()
         self.log_line(f"engine ready: {len(session.configs)} configurations", "ok")
+        self._restore_targets()
         self.show_rows()
         self.refresh_rows()
         self.thread(workers.list_owned, "leftovers", "start")
@@ -520,6 +555,6 @@ class MainScreen(Screen[None]):
 def foreign_hint(config: Configuration, settings: str) -> str:
     """What the live panel says of a foreign row before its first test."""
     return (
-        f"{config.key}: a foreign target, no test yet in this session.\n\nt tests it "
+        f"{config.label}: a foreign target, no test yet in this session.\n\nt tests it "
         f"({settings}), s changes the settings; rnbench never deploys or tears it down."
     )

@@ -66,7 +66,8 @@ def _figures(snapshot: SnapshotLike) -> Group:
     table.add_column(justify="right")
     table.add_column(style="bold")
     table.add_column(justify="right")
-    title = Text(snapshot.config_key, style="bold")
+    name = snapshot.config_key.removeprefix("url:http://")  # a foreign URL: host:port/path
+    title = Text(name, style="bold", no_wrap=True, overflow="ellipsis")  # never split mid-word
     title.append(f"  {snapshot.phase}", style="cyan")
     record = snapshot.record
     if record is not None:
