@@ -604,3 +604,22 @@ async def test_an_added_target_has_its_price_and_comes_back_next_session(
         assert again.foreign_prices == {key: 0.5}
         assert app.main_screen.session.config(key) is not None
         assert cell(app, key, "where") == "foreign URL"
+
+
+async def test_at_80x24_the_log_and_essential_keys_show_and_results_scroll_sideways(
+    fake_engine: FakeEngine, settings_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        assert screen.query_one(LogPanel).region.height >= 3  # the log keeps a few lines
+        footer = {k for k, b in app.screen.active_bindings.items() if b.binding.show}
+        assert {"e", "r", "question_mark", "q"} <= footer
+        await pilot.press("r")
+        await settle(pilot)
+        table = app.screen.query_one("#results-table", DataTable)
+        assert table.virtual_size.width > table.size.width  # wider than the screen
+        await pilot.press(*["right"] * 6)
+        await pilot.pause()
+        assert table.scroll_x > 0

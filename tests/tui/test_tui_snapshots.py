@@ -102,24 +102,5 @@ def test_dialog_text_wraps_at_80x24(
     assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=dialog)
 
 
-def test_main_screen_at_80x24(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
-    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=after_a_test)
-
-
 def test_main_screen_at_160x45(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
     assert snap_compare(make_app(settings_path), terminal_size=(160, 45), run_before=after_a_test)
-
-
-def test_results_screen_at_80x24_scrolls_sideways(
-    snap_compare: SnapCompare, settings_path: Path, utc: None
-) -> None:
-    """The runs table is wider than 80 columns: right-arrow scrolls it, the charts shrink."""
-
-    async def results(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("r")
-        await settle(pilot)
-        await pilot.press(*["right"] * 6)
-        await pilot.pause()
-
-    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=results)

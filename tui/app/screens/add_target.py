@@ -62,7 +62,7 @@ class AddTargetScreen(ModalScreen[AddedTarget | None]):
                 classes="dialog-body",
             )
             yield Input(placeholder="http://HOST:PORT/invocations or endpoint-name", id="target")
-            yield Label("Price in $/hour (optional; without one its runs have no cost figures)")
+            yield Label("Price in $/hour (optional: without one, no cost figures)")
             yield Input(placeholder="e.g. 0.23", id="price")
             yield Label("", id="target-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
