@@ -533,11 +533,13 @@ async def test_teardown_during_a_test_reads_tearing_down(
         bar = app.screen.query_one(ActivityBar)
         spec = fake_engine.specs[0][0]
         total = spec.warmup_s + spec.duration_s  # the fixed clock: 0 s elapsed
-        assert bar.display and bar.label == f"measuring 0s / {fmt.duration(total)}"
+        assert bar.display and bar.label == f"measuring 0s / {fmt.duration(total)} (0%)"
         assert bar.query_one(ProgressBar).total == total
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("y")
+        await pilot.pause()
+        assert bar.label == "tearing down 0s"  # not the cancelled test's length
         for _ in range(20):  # the cancelled test ends while the teardown is still going
             await pilot.pause(0.1)
         assert cell(app, "local-cpu-compiled", "state").startswith("tearing down")

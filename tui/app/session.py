@@ -88,6 +88,13 @@ class Session:
         step, steps = self.test_steps.get(key, (1, 1))
         return f"{phase} {step}/{steps}" if steps > 1 else phase
 
+    def test_total(self, key: str) -> float | None:
+        """Warm-up + measured seconds of `key`'s test point, while testing is what it does
+        (a teardown that cancels the test has no known length)."""
+        if not self.activity.get(key, "").startswith("testing"):
+            return None
+        return self.test_totals.get(key)
+
     def facts(self, config: Configuration, now: float | None = None) -> RowFacts:
         status = self.statuses.get(config.key)
         left = self.leftovers.get(config.key)

@@ -133,7 +133,7 @@ class MainScreen(Screen[None]):
             return
         facts = self.session.facts(config, self.clock())
         detail.update(detail_line(facts))
-        bar.show(facts.activity, facts.elapsed_s, self.session.test_totals.get(config.key))
+        bar.show(facts.activity, facts.elapsed_s, self.session.test_total(config.key))
         hint = (
             f"{config.key}: no test yet in this session.\n\nd deploys, t tests "
             f"({self.session.settings.describe()}), s changes the settings."

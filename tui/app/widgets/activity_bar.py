@@ -13,7 +13,7 @@ from rnbench.tui import fmt
 
 
 class ActivityBar(Horizontal):
-    """`loading model 12s  ━━━━━━` or `measuring 14s / 35s  ━━━━━━━━━━  40%`."""
+    """`loading model 12s  ━━━━━━` or `measuring 14s / 35s (40%)  ━━━━━━━━━━`."""
 
     DEFAULT_CSS = """
     ActivityBar { height: 1; padding: 0 1; display: none; }
@@ -30,7 +30,7 @@ class ActivityBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="activity-label")
-        yield ProgressBar(total=None, show_eta=False, id="activity-progress")
+        yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="activity-progress")
 
     def show(self, activity: str | None, elapsed_s: float | None, total_s: float | None) -> None:
         """Show `activity` (None hides the bar); `total_s` known: a bar that fills, else one
@@ -41,15 +41,14 @@ class ActivityBar(Horizontal):
             return
         self.add_class("-active")
         label = activity if elapsed_s is None else f"{activity} {fmt.duration(elapsed_s)}"
-        if total_s is not None:
-            label += f" / {fmt.duration(total_s)}"
+        if total_s is not None and total_s > 0:
+            share = min(1.0, (elapsed_s or 0.0) / total_s)
+            label += f" / {fmt.duration(total_s)} ({share:.0%})"
         if label != self.label:
             self.label = label
             self.query_one("#activity-label", Static).update(label)
         bar = self.query_one(ProgressBar)
         if total_s is None or total_s <= 0:
             bar.update(total=None)
-            bar.show_percentage = False
         else:
             bar.update(total=total_s, progress=min(elapsed_s or 0.0, total_s))
-            bar.show_percentage = True
