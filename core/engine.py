@@ -14,7 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rnbench.core.backends.foreign.backend import in_service
-from rnbench.core.backends.foreign.targets import USER_GIVEN, ForeignTarget, is_foreign_key
+from rnbench.core.backends.foreign.targets import (
+    FOREIGN_NO_PRICE,
+    USER_GIVEN,
+    ForeignTarget,
+    is_foreign_key,
+)
 from rnbench.core.backends.protocol import Backend, Deployment, Progress, State, Status, no_progress
 from rnbench.core.configs import Configuration, all_configurations, get_configuration
 from rnbench.core.errors import (
@@ -74,6 +79,8 @@ class Engine:
 
     def price_note(self, config: Configuration) -> str:
         """`no price: <why>` when `price(config)` is None, else ""."""
+        if is_foreign_key(config.key) and self.price(config) is None:
+            return FOREIGN_NO_PRICE  # only the user can price what rnbench did not create
         region = self.backend(config).region
         return self.prices.missing_reason(config.instance_type, region, config.key)
 

@@ -15,9 +15,17 @@ import time
 
 from rnbench.inference.errors import InferenceError
 
+PHASE_PREFIX = "@phase "
+"""A line `@phase <name>` says the next step starts (exporting, quantizing, checking agreement);
+the caller labels its progress with it instead of showing the line."""
+
 
 def _say(line: str) -> None:
     print(line, flush=True)
+
+
+def _phase(name: str) -> None:
+    print(f"{PHASE_PREFIX}{name}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +64,7 @@ def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) ->
         reason = bf16_unavailable_reason()
         if reason is not None:
             raise DeviceUnavailable(f"bf16: {reason}")
+    _phase("exporting")
     model, weights = build_model(weights_path)
     started = time.perf_counter()
     path = export_onnx(model, weights, rebuild=rebuild)
@@ -64,9 +73,11 @@ def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) ->
     if runtime == "int8":
         from rnbench.inference.quantize import quantize_int8
 
+        _phase("quantizing")
         started = time.perf_counter()
         path = quantize_int8(model, weights, rebuild=rebuild, progress=_say)
         _say(f"int8 graph at {path} ({time.perf_counter() - started:.1f} s)")
+    _phase("checking agreement")
     loaded = load_runtime(runtime, device, weights_path)
     agreement = measure_agreement(
         loaded.runtime, loaded.reference, agreement_batches(), weights.kind

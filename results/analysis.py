@@ -117,6 +117,15 @@ class Rejection:
     reason: str
 
 
+NO_PRICE = "no price"
+"""The rejection of a run that meets the SLO but has no price to compare."""
+HOW_TO_PRICE = (
+    "--usd-per-hour for a foreign target, the add-target dialog's $/hour, "
+    "or usd_per_hour in prices.toml"
+)
+"""Where a price comes from, for the message that asks for one."""
+
+
 @dataclass(frozen=True)
 class RecommendationResult:
     """The cheapest qualifying choice (or None), the other qualifying ones, and the rejected."""
@@ -140,6 +149,13 @@ class RecommendationResult:
             )
         if not self.rejections:
             return "no measured runs to recommend from"
+        unpriced = sorted({r.config for r in self.rejections if r.reason == NO_PRICE})
+        if unpriced:  # checked last: these meet the latency and lack only a price
+            return (
+                f"{', '.join(unpriced)} meet{'s' if len(unpriced) == 1 else ''} p99 <= "
+                f"{self.p99_ms:g} ms but {'has' if len(unpriced) == 1 else 'have'} no price: "
+                f"give one ({HOW_TO_PRICE}) and run again"
+            )
         reasons = sorted({r.reason.split(":")[0] for r in self.rejections})
         return f"no measured run meets p99 <= {self.p99_ms:g} ms: " + "; ".join(reasons)
 
@@ -149,8 +165,6 @@ def _rejection_reason(run: RunRecord, p99_ms: float, max_error_rate: float) -> s
         return f"not finished: status {run.status}"
     if run.requests <= 0 or run.tps <= 0:
         return "no successful requests"
-    if run.usd_per_hour is None:
-        return "no price: set one in prices.toml"
     rate = run.errors / (run.requests + run.errors)
     if rate > max_error_rate:
         return f"too many errors: {rate:.2%} > {max_error_rate:.2%}"
@@ -158,6 +172,8 @@ def _rejection_reason(run: RunRecord, p99_ms: float, max_error_rate: float) -> s
         return "not stable"
     if run.p99_ms > p99_ms:
         return f"p99 too high: {run.p99_ms:.1f} ms > {p99_ms:g} ms"
+    if run.usd_per_hour is None:  # last: a run rejected only for this meets everything else
+        return NO_PRICE
     return None
 
 

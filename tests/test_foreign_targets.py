@@ -18,6 +18,7 @@ from cli_support import run_cli
 from fake_servers import Behaviour, FakeServer
 from moto_support import ROLE, point_at, reset_moto, start_moto
 
+from rnbench.core.assembly import build_engine
 from rnbench.core.backends.foreign import targets as foreign
 from rnbench.core.errors import UsageError
 
@@ -344,3 +345,19 @@ def test_url_status_says_when_ping_fails_and_never_owns_it() -> None:
     assert backend.owned() == [] and backend.region == ""
     with pytest.raises(UsageError, match=foreign.REFUSAL):
         backend.teardown(good)
+
+
+def test_labels_leave_out_the_contract_path_and_an_unpriced_target_says_give_one(
+    rnbench_home: Path,
+) -> None:
+
+    assert foreign.url("http://127.0.0.1:35839/invocations").label == "127.0.0.1:35839"
+    assert foreign.url("http://h:8080/v1/predict").label == "h:8080/v1/predict"
+    engine = build_engine()
+    target = foreign.url("http://127.0.0.1:35839/invocations")
+    config = engine.foreign_configuration(target)
+    assert engine.price(config) is None
+    assert engine.price_note(config) == foreign.FOREIGN_NO_PRICE
+    priced = engine.foreign_configuration(target, 0.5)
+    price = engine.price(priced)
+    assert price is not None and price.usd_per_hour == 0.5 and engine.price_note(priced) == ""

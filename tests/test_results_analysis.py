@@ -12,6 +12,7 @@ import pytest
 from records import make_record
 
 from rnbench.results.analysis import (
+    HOW_TO_PRICE,
     STUDY_LATENCY_ERROR,
     knee,
     recommend,
@@ -111,7 +112,7 @@ def test_picks_the_cheapest_row_that_meets_the_slo() -> None:
     assert [c.config for c in result.candidates] == ["inf1", "g4dn"]
     assert {r.config: r.reason.split(":")[0] for r in result.rejections} == {
         "c5": "p99 too high",
-        "local-cpu": "no price",
+        "local-cpu": "p99 too high",  # 700 ms: its missing price is not the reason
     }
     assert "inf1 x 2" in result.explanation
 
@@ -180,3 +181,17 @@ def test_results_imports_no_front_end_library() -> None:
     assert bad == "["
     allowed = {"rnbench.core", "rnbench.core.errors", "rnbench.core.configs", "rnbench.core.paths"}
     assert set(ast.literal_eval(core)) <= allowed
+
+
+def test_runs_that_meet_the_slo_but_have_no_price_are_named_with_how_to_price() -> None:
+    table = [
+        run("fast", "local-cpu", 40.0, 100.0, None),  # meets p99 <= 200 ms, no price
+        run("slow", "c5", 40.0, 900.0, 0.23),  # priced, too slow
+    ]
+    result = recommend(table, p99_ms=200, tps=10)
+    assert result.best is None
+    assert result.explanation == (
+        f"local-cpu meets p99 <= 200 ms but has no price: give one ({HOW_TO_PRICE}) and run again"
+    )
+    too_slow = recommend([run("fast", "local-cpu", 40.0, 300.0, None)], p99_ms=200, tps=10)
+    assert too_slow.explanation == "no measured run meets p99 <= 200 ms: p99 too high"

@@ -17,11 +17,45 @@ from rnbench.core.configs import Configuration
 from rnbench.core.loadgen.transport import Reply, Target
 
 Progress = Callable[[str], None]
-"""Receives one-line progress messages (`waiting for InService (2m10s)`)."""
+"""Receives one-line progress messages (`waiting for InService (2m10s)`); a `Step` among them
+also says which `Phase` the work has entered."""
 
 
 def no_progress(message: str) -> None:
     """A Progress that discards messages."""
+
+
+class Phase(StrEnum):
+    """What a backend is doing now, as a front end labels it (the grid's state column)."""
+
+    EXPORTING = "exporting"
+    QUANTIZING = "quantizing"
+    COMPILING = "compiling"
+    CHECKING = "checking agreement"
+    PACKAGING = "packaging"
+    STARTING_SERVER = "starting server"
+    LOADING_MODEL = "loading model"
+    CREATING_ENDPOINT = "creating endpoint"
+    WARMING_UP = "warming up"
+    MEASURING = "measuring"
+    TEARING_DOWN = "tearing down"
+
+
+class Step(str):
+    """A progress line that starts (or continues) a phase: still a plain `str` for a Progress
+    that only prints, while a front end reads `phase` instead of guessing from the text."""
+
+    phase: Phase
+
+    def __new__(cls, phase: Phase, line: str) -> Step:
+        step = super().__new__(cls, line)
+        step.phase = phase
+        return step
+
+
+def phase_of(line: str) -> Phase | None:
+    """The phase a progress line announces; None for a plain line."""
+    return line.phase if isinstance(line, Step) else None
 
 
 class State(StrEnum):

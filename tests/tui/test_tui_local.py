@@ -65,9 +65,12 @@ async def test_deploy_test_export_teardown_and_quit_on_the_local_backend(
         grid.move_cursor(row=grid.get_row_index("local-cpu"))
         await pilot.press("d")
         await pilot.pause()
-        assert cell(app, "local-cpu", "state") in ("deploying", "packaging", "compiling")
+        state = cell(app, "local-cpu", "state")
+        assert state.startswith(("deploying", "starting server", "loading model")), state
         done = await wait_for(pilot, seen, m.ActionDone, 240)
         assert done[0].action == "deploy", log(pilot)
+        phases = [x.phase for x in seen if isinstance(x, m.ActionProgress) and x.phase]
+        assert list(dict.fromkeys(phases)) == ["starting server", "loading model"]  # the backend's
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert cell(app, "local-cpu", "state") == "in service"

@@ -86,3 +86,21 @@ def test_help_screen(snap_compare: SnapCompare, settings_path: Path, utc: None) 
         await pilot.pause()
 
     assert snap_compare(make_app(settings_path), terminal_size=(120, 35), run_before=help_screen)
+
+
+@pytest.mark.parametrize("key", ["a", "X"])
+def test_dialog_text_wraps_at_80x24(
+    snap_compare: SnapCompare, settings_path: Path, utc: None, key: str
+) -> None:
+    """The add-target and tear-all dialogs wrap their text instead of cutting it."""
+
+    async def dialog(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        await pilot.pause()
+
+    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=dialog)
+
+
+def test_main_screen_at_160x45(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    assert snap_compare(make_app(settings_path), terminal_size=(160, 45), run_before=after_a_test)

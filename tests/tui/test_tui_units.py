@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -224,3 +225,22 @@ def test_detail_line_shows_agreement_with_eager_and_the_batch_size() -> None:
     assert "random weights: numerics check only" in line and "mean batch 5.5" in line
     without = make_record("r-old")  # a run stored before agreement was measured
     assert "fp32 eager" not in detail_line(RowFacts(int8, None, None, without, None))
+
+
+def test_an_empty_window_shows_dashes_not_zeros() -> None:
+    from rich.console import Console
+    from tui_fakes import FakeSnapshot
+
+    from rnbench.core.loadgen.types import Window
+    from rnbench.tui.app.widgets.live_panel import _figures
+
+    def shown(window: Window) -> str:
+        snapshot = FakeSnapshot("local-cpu", "r1", "measuring", (window,), (), None, None)
+        console = Console(width=40, record=True, file=io.StringIO())
+        console.print(_figures(snapshot))
+        return console.export_text()
+
+    empty = shown(Window(3, 4.0, 0, {"timeout": 2}, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+    assert "0.00" not in empty and "0.0 " not in empty and empty.count(fmt.NONE) == 5
+    full = shown(Window(3, 4.0, 40, {}, 40.0, 380.0, 351.0, 400.0, 420.0, 460.0, 500.0))
+    assert "351" in full and fmt.NONE not in full

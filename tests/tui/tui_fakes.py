@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rnbench.core.backends.protocol import Deployment, Progress, State, Status
+from rnbench.core.backends.foreign.targets import ForeignTarget
+from rnbench.core.backends.protocol import Deployment, Phase, Progress, State, Status, Step
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
 from rnbench.core.loadgen.transport import HttpTarget
@@ -226,6 +227,10 @@ class FakeEngine:
     started_runs: list[FakeRun] = field(default_factory=list)
     fail_points: list[str | None] = field(default_factory=list)
     """Failure reasons for the next tests, in order (None: that one succeeds)."""
+    foreign_prices: dict[str, float] = field(default_factory=dict)
+    """Prices given to foreign targets (`foreign_configuration`)."""
+    teardown_gate: threading.Event | None = None
+    """When set, teardown announces its phase and waits for this event before it ends."""
 
     def configurations(self) -> tuple[Configuration, ...]:
         return all_configurations(cuda=False)
@@ -257,6 +262,8 @@ class FakeEngine:
 
     def price(self, config: Configuration) -> Price | None:
         prices = {"ml.c5.xlarge": 0.222, "ml.g4dn.xlarge": 0.821, "ml.inf1.xlarge": 0.297}
+        if config.key in self.foreign_prices:
+            return Price("foreign", "", self.foreign_prices[config.key], "given by the user", "")
         if config.instance_type in prices:
             return Price(
                 config.instance_type,
@@ -267,6 +274,14 @@ class FakeEngine:
             )
         return None
 
+    def foreign_configuration(
+        self, target: ForeignTarget, usd_per_hour: float | None = None
+    ) -> Configuration:
+        self.calls.append(("foreign", target.key))
+        if usd_per_hour is not None:
+            self.foreign_prices[target.key] = usd_per_hour
+        return target.configuration()
+
     def price_note(self, config: Configuration) -> str:
         return "" if self.price(config) else "no price: none in the fake's table"
 
@@ -276,12 +291,16 @@ class FakeEngine:
 
     def deploy(self, config: Configuration, progress: Progress) -> Deployment:
         self.calls.append(("deploy", config.key))
-        progress(f"{config.key}: starting (fake)")
+        progress(Step(Phase.STARTING_SERVER, f"{config.key}: starting (fake)"))
+        progress(Step(Phase.LOADING_MODEL, f"{config.key}: loading the model (fake)"))
         self.deployed.add(config.key)
         return self._deployment(config)
 
     def teardown(self, config: Configuration, progress: Progress) -> bool:
         self.calls.append(("teardown", config.key))
+        progress(Step(Phase.TEARING_DOWN, f"{config.key}: stopping (fake)"))
+        if self.teardown_gate is not None:
+            self.teardown_gate.wait(10)
         was = config.key in self.deployed
         self.deployed.discard(config.key)
         return was

@@ -24,8 +24,14 @@ MAIN_KEYS: tuple[Key, ...] = (
     Key("c", "compile", "Compile", "Compile the selected configuration (Neo job / ONNX export)"),
     Key("d", "deploy", "Deploy", "Deploy the selected configuration and wait until it answers"),
     Key("t", "test", "Test", "Load-test the selected deployment with the test settings (s)"),
-    Key("x", "teardown", "Tear down", "Tear down the selected deployment (asks first)"),
-    Key("X", "teardown_all", "Tear all", "Tear down everything rnbench deployed (asks first)"),
+    Key("x", "teardown", "Teardown", "Tear down the selected deployment (asks first)"),
+    Key(
+        "X",
+        "teardown_all",
+        "Tear all",
+        "Tear down everything rnbench deployed (asks first)",
+        show=False,  # in help and the palette: at 80 columns the footer keeps e, r, ?, q
+    ),
     Key(
         "a",
         "add_target",

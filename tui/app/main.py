@@ -29,6 +29,9 @@ class RnbenchApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "rnbench"
     SUB_TITLE = "ResNet-50 serving benchmark"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Screens get these classes by terminal size; app.tcss lays 80x24 out with them."""
 
     def __init__(
         self,

@@ -51,6 +51,8 @@ class ActionProgress(Message):
 
     config_key: str
     line: str
+    phase: str = ""
+    """The phase the line starts (`loading model`, `tearing down`); "" for a plain line."""
 
 
 @dataclass

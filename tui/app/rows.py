@@ -17,7 +17,7 @@ GRID_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("config", "configuration", 18),
     ("where", "runs on", 14),
     ("runtime", "runtime", 8),
-    ("state", "state", 12),
+    ("state", "state", 20),
     ("up", "up", 6),
     ("usd_up", "$ up", 6),
     ("tps", "TPS", 5),
@@ -27,7 +27,7 @@ GRID_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("usd_1m", "$/1M", 5),
     ("study", "study", 5),
 )
-"""(column key, header, width) of the grid, in order: 118 columns wide with padding."""
+"""(column key, header, width) of the grid, in order: 126 columns wide with padding."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class RowFacts:
     """What the TUI is doing to it now (deploying, testing...), shown instead of the state."""
     price_note: str = ""
     """Why there is no price (`no price: ...`); empty when unknown or priced."""
+    elapsed_s: float | None = None
+    """How long the activity (or the test point) has been going; None when there is none."""
 
     @property
     def state(self) -> str:
@@ -61,6 +63,13 @@ class RowFacts:
         if self.status is None or self.status.deployment is None:
             return None
         return self.status.deployment.created_at
+
+
+def state_text(facts: RowFacts) -> str:
+    """The state, or the activity with its elapsed time: `loading model 12s`."""
+    if facts.activity and facts.elapsed_s is not None:
+        return f"{facts.activity} {fmt.duration(facts.elapsed_s)}"
+    return facts.state
 
 
 def where(config: Configuration) -> str:
@@ -84,7 +93,7 @@ def grid_cells(facts: RowFacts, now: float) -> dict[str, str]:
         "config": config.label if config.backend == "foreign" else config.key,
         "where": where(config),
         "runtime": config.runtime,
-        "state": facts.state,
+        "state": state_text(facts),
         "up": fmt.duration(up) if up is not None else fmt.NONE,
         "usd_up": fmt.usd(accrued) if accrued is not None else fmt.NONE,
         "tps": fmt.tps(last.tps) if last else fmt.NONE,
@@ -101,6 +110,7 @@ def detail_line(facts: RowFacts) -> str:
     config = facts.config
     parts = [config.label]
     if config.backend == "foreign":
+        parts[0] = config.key.removeprefix("url:")  # the whole address, path included
         parts.append("foreign target: load test only, rnbench never deploys or tears it down")
     elif config.backend == "sagemaker":
         parts.append(f"SageMaker {config.instance_type}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from rnbench.core.backends.protocol import Deployment, State, Status
+from rnbench.core.backends.protocol import Deployment, Phase, State, Status
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.run.options import TestSettings
 from rnbench.results.prices import Price
@@ -20,7 +20,11 @@ from rnbench.tui.app.rows import RowFacts, is_deployed
 from rnbench.tui.app.workers import one_line
 
 ACTIVITY = {"compile": "compiling", "deploy": "deploying", "teardown": "tearing down"}
-"""What a row says while a worker acts on it."""
+"""What a row says while a worker acts on it, until the backend names its phase."""
+BACKEND_ACTIVITIES = {*ACTIVITY.values(), *(p.value for p in Phase)}
+"""Activities that end when the engine's next description of the row lands."""
+TEST_PHASES = {"starting": "starting load", "warmup": "warming up", "measuring": "measuring"}
+"""A test's `phase` (core/loadgen/run.py) as the state column says it."""
 
 
 class Session:
@@ -39,7 +43,12 @@ class Session:
         """Why a configuration has no price (`no price: ...`), from the last refresh."""
         self.last_runs: dict[str, RunRecord] = {}
         self.activity: dict[str, str] = {}
-        """What a worker is doing to a configuration (`deploying`, `testing 2/3`, ...)."""
+        """What a worker is doing to a configuration (`deploying`, `loading model`, `testing
+        2/3`, ...): set through `set_activity`, which also notes when it began."""
+        self.activity_since: dict[str, float] = {}
+        """When each activity (or a test's current point) began, for the elapsed time shown."""
+        self.test_totals: dict[str, float] = {}
+        """Warm-up + measured seconds of the point in progress, when known (a progress bar)."""
         self.tests: dict[str, TestRunLike] = {}
         self.snapshots: dict[str, SnapshotLike] = {}
         self.test_steps: dict[str, tuple[int, int]] = {}
@@ -49,6 +58,8 @@ class Session:
         self.leftovers: dict[str, Deployment] = {}
         """Deployments found up at start: their rows show in service until the engine's own
         status says otherwise or they are torn down."""
+        self.target_prices: dict[str, float | None] = {}
+        """The foreign targets added (now or in an earlier session) and the price given each."""
         self.quitting = False
         """Set when quitting waits for a teardown of everything."""
         self._generation = 0
@@ -57,7 +68,34 @@ class Session:
 
     # ---- rows ----------------------------------------------------------------------------
 
-    def facts(self, config: Configuration) -> RowFacts:
+    def set_activity(self, key: str, activity: str, now: float) -> None:
+        """`key` is now doing `activity`, which began at `now` (unless it was already doing it)."""
+        if self.activity.get(key) != activity or key not in self.activity_since:
+            self.activity_since[key] = now
+        self.activity[key] = activity
+
+    def end_activity(self, key: str) -> None:
+        self.activity.pop(key, None)
+        self.activity_since.pop(key, None)
+
+    def activity_label(self, key: str) -> str | None:
+        """The row's activity, with a test's real phase (`warming up`, `measuring 2/3`)."""
+        activity = self.activity.get(key)
+        snapshot = self.snapshots.get(key)
+        if activity is None or not activity.startswith("testing") or key not in self.tests:
+            return activity
+        phase = TEST_PHASES.get(snapshot.phase, "ending") if snapshot else "starting load"
+        step, steps = self.test_steps.get(key, (1, 1))
+        return f"{phase} {step}/{steps}" if steps > 1 else phase
+
+    def test_total(self, key: str) -> float | None:
+        """Warm-up + measured seconds of `key`'s test point, while testing is what it does
+        (a teardown that cancels the test has no known length)."""
+        if not self.activity.get(key, "").startswith("testing"):
+            return None
+        return self.test_totals.get(key)
+
+    def facts(self, config: Configuration, now: float | None = None) -> RowFacts:
         status = self.statuses.get(config.key)
         left = self.leftovers.get(config.key)
         if left is not None and not is_deployed(status):
@@ -68,9 +106,16 @@ class Session:
             self.prices.get(config.key),
             self.last_runs.get(config.key),
             published_row(config.key),
-            self.activity.get(config.key),
+            self.activity_label(config.key),
             self.price_notes.get(config.key, ""),
+            self._elapsed(config.key, now),
         )
+
+    def _elapsed(self, key: str, now: float | None) -> float | None:
+        since = self.activity_since.get(key)
+        if now is None or since is None or key not in self.activity:
+            return None
+        return max(0.0, now - since)
 
     def add_foreign(self, config: Configuration) -> bool:
         """Add a foreign target's row (core/foreign.py); False when it is already a row."""
@@ -102,8 +147,8 @@ class Session:
         for key, generation in list(self._settle.items()):
             if message.generation >= generation:
                 self._settle.pop(key)
-                if self.activity.get(key) in ACTIVITY.values():
-                    self.activity.pop(key)
+                if self.activity.get(key) in BACKEND_ACTIVITIES:
+                    self.end_activity(key)
         return True
 
     def settle_after(self, key: str, action: str, generation: int) -> None:
@@ -126,14 +171,14 @@ class Session:
 
     # ---- tests ---------------------------------------------------------------------------
 
-    def begin_test(self, key: str) -> threading.Event:
+    def begin_test(self, key: str, now: float) -> threading.Event:
         """A test (or sweep) of `key` is about to start; returns the event that stops it."""
-        self.activity[key] = "testing"
+        self.set_activity(key, "testing", now)
         self.snapshots.pop(key, None)
         stop = self.stops[key] = threading.Event()
         return stop
 
-    def point_started(self, message: m.TestStarted) -> m.TestFinished | None:
+    def point_started(self, message: m.TestStarted, now: float) -> m.TestFinished | None:
         """Follow the point that started. When the sweep's previous point is still followed,
         it is sampled first and its end returned, so it is reported before the next."""
         key = message.config_key
@@ -143,9 +188,16 @@ class Session:
             ended = self.sample(key, previous)
         self.tests[key] = message.run
         self.test_steps[key] = (message.step, message.steps)
+        spec = message.spec
+        if spec is not None and spec.stability_pct is None:
+            self.test_totals[key] = spec.warmup_s + spec.duration_s
+        else:  # a stability stop ends it early: no honest total
+            self.test_totals.pop(key, None)
         if self.activity.get(key, "testing").startswith("testing"):
             sweep = message.steps > 1
-            self.activity[key] = f"testing {message.step}/{message.steps}" if sweep else "testing"
+            activity = f"testing {message.step}/{message.steps}" if sweep else "testing"
+            self.activity[key] = activity
+            self.activity_since[key] = now  # each point's elapsed time starts again
         return ended
 
     def sample(self, key: str, run: TestRunLike) -> m.TestFinished | None:
@@ -166,8 +218,10 @@ class Session:
 
     def test_finished(self, message: m.TestFinished) -> None:
         if message.last:
-            self.activity.pop(message.config_key, None)
+            if self.activity.get(message.config_key, "").startswith("testing"):
+                self.end_activity(message.config_key)  # a teardown that cancelled it goes on
             self.stops.pop(message.config_key, None)
+            self.test_totals.pop(message.config_key, None)
         if message.record is not None:
             self.last_runs[message.record.config] = message.record
 

@@ -1,6 +1,6 @@
 """Test settings the TUI remembers between sessions (`rnbench.core.run.options.TestSettings`:
 concurrency or a list of them, duration, warm-up, open-loop rate or rates, stability target,
-error threshold).
+error threshold), and the foreign targets added with `a` (key and price), so they come back.
 
 Stored as JSON in the user data directory. A missing file gives the defaults (the study's 16
 clients); an unreadable one gives the defaults and a one-line warning, never a crash.
@@ -11,12 +11,25 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnbench.core.errors import UsageError
 from rnbench.core.paths import data_dir
 from rnbench.core.run.options import TestSettings, parse
+
+TARGETS = "targets"
+"""The settings file's list of added foreign targets."""
+
+
+@dataclass(frozen=True)
+class SavedTarget:
+    """A foreign target added in an earlier session."""
+
+    key: str
+    """`url:http://...` or `endpoint:NAME` (core/backends/foreign/targets.py)."""
+    usd_per_hour: float | None = None
+    """The price the user gave; None when none."""
 
 
 def default_path() -> Path:
@@ -54,17 +67,31 @@ def load(path: Path) -> tuple[TestSettings, str | None]:
     return settings, None
 
 
-def save(path: Path, settings: TestSettings) -> None:
-    """Write the settings atomically.
+def load_targets(path: Path) -> list[SavedTarget]:
+    """The foreign targets saved in the file; a missing or bad file or entry gives none of it."""
+    try:
+        raw = json.loads(path.read_text("utf-8")).get(TARGETS, [])
+        found = []
+        for entry in raw:
+            price = entry.get("usd_per_hour")
+            found.append(SavedTarget(str(entry["key"]), None if price is None else float(price)))
+        return found
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []
+
+
+def save(path: Path, settings: TestSettings, targets: list[SavedTarget] | None = None) -> None:
+    """Write the settings (and `targets`; None keeps those already saved) atomically.
 
     Raises:
         UsageError: the file cannot be written.
     """
+    kept = load_targets(path) if targets is None else targets
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tui-settings-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(asdict(settings), out, indent=2)
+            json.dump({**asdict(settings), TARGETS: [asdict(t) for t in kept]}, out, indent=2)
         os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"cannot save settings to {path}: {exc.strerror or exc}") from None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from rnbench.core.backends.protocol import State, Status
+from rnbench.core.backends.protocol import State, Status, phase_of
 from rnbench.core.backends.sagemaker import images
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import RnbenchError
@@ -92,7 +92,8 @@ def act(post: Post, engine: EnginePort, action: str, config: Configuration) -> N
     """Compile, deploy or tear down one configuration."""
 
     def progress(line: str) -> None:
-        post(m.ActionProgress(config.key, line))
+        phase = phase_of(line)
+        post(m.ActionProgress(config.key, str(line), phase.value if phase else ""))
 
     try:
         if action == "compile":
@@ -114,7 +115,7 @@ def act(post: Post, engine: EnginePort, action: str, config: Configuration) -> N
 
 def teardown_all(post: Post, engine: EnginePort) -> None:
     def progress(line: str) -> None:
-        post(m.ActionProgress("", line))
+        post(m.ActionProgress("", str(line)))  # every row already says "tearing down"
 
     try:
         keys = engine.teardown_all(progress)

@@ -28,6 +28,8 @@ REFUSAL = "foreign target: rnbench does not deploy or tear it down"
 """What compile, deploy and tear down say of a foreign target."""
 USER_GIVEN = "given by the user (--usd-per-hour)"
 """The source of a foreign target's price: only ever the user's."""
+FOREIGN_NO_PRICE = "no price: give one ($/hour in the add-target dialog, or --usd-per-hour)"
+"""Why a foreign target has no price."""
 
 _ENDPOINT_PREFIX = "endpoint:"
 _URL_PREFIX = "url:"
@@ -52,10 +54,11 @@ class ForeignTarget:
 
     @property
     def label(self) -> str:
-        """A short human name: `SM endpoint NAME` or `host:port/path`."""
+        """A short human name: `SM endpoint NAME`, `host:port` (the contract's /invocations
+        path left out) or `host:port/path`."""
         if self.kind == "sagemaker-endpoint":
             return f"SM endpoint {self.address}"
-        return self.address.removeprefix("http://")
+        return self.address.removeprefix("http://").removesuffix(INVOCATIONS_PATH)
 
     def configuration(self) -> Configuration:
         """The configuration of this target: backend `foreign`, runtime and hardware unknown."""

@@ -28,10 +28,12 @@ from rnbench.core.backends.local import processes
 from rnbench.core.backends.local.processes import READY, STARTING, ServerRecord
 from rnbench.core.backends.protocol import (
     Deployment,
+    Phase,
     Progress,
     ServerLatency,
     State,
     Status,
+    Step,
     no_progress,
 )
 from rnbench.core.configs import Configuration
@@ -39,6 +41,7 @@ from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedErro
 from rnbench.core.loadgen.transport import HttpTarget, Reply
 from rnbench.core.paths import cache_dir
 from rnbench.inference.cache import CACHE_DIR_ENV
+from rnbench.inference.compile import PHASE_PREFIX
 from rnbench.inference.contract import PING_PATH
 
 HOST = "127.0.0.1"
@@ -101,7 +104,11 @@ class LocalBackend:
             progress(f"{config.key} runs eager PyTorch: nothing to compile")
             return
         progress(
-            f"{config.key}: building the {config.runtime} runtime (cached after the first time)"
+            Step(
+                Phase.COMPILING,
+                f"{config.key}: building the {config.runtime} runtime (cached after the first "
+                "time)",
+            )
         )
         command = [sys.executable, "-m", "rnbench.inference.compile", "--device", config.device]
         command += ["--runtime", config.runtime]
@@ -116,9 +123,13 @@ class LocalBackend:
         ):
             assert process.stdout is not None
             for line in process.stdout:  # one progress line per step, as the child prints it
-                if line.strip():
-                    lines.append(line.strip())
-                    progress(f"{config.key}: {line.strip()}")
+                text = line.strip()
+                if text.startswith(PHASE_PREFIX):  # the child says which step starts
+                    phase = _child_phase(text.removeprefix(PHASE_PREFIX))
+                    progress(Step(phase, f"{config.key}: {phase.value}…"))
+                elif text:
+                    lines.append(text)
+                    progress(f"{config.key}: {text}")
             process.wait()
             stderr.seek(0)
             errors = stderr.read()
@@ -135,7 +146,12 @@ class LocalBackend:
             return existing.deployment
         starting = processes.load(config.key)
         if starting is not None and starting.state == STARTING:  # alive: describe checked
-            progress(f"{config.key}: server pid {starting.pid} is already starting; waiting for it")
+            progress(
+                Step(
+                    Phase.LOADING_MODEL,
+                    f"{config.key}: server pid {starting.pid} is already starting; waiting for it",
+                )
+            )
             ready = self._wait_until_ready(
                 config, starting, lambda: processes.is_alive(starting), progress
             )
@@ -167,7 +183,12 @@ class LocalBackend:
             command += ["--max-batch", str(self._max_batch)]
         if self._max_delay_ms is not None:
             command += ["--max-delay-ms", repr(self._max_delay_ms)]
-        progress(f"{config.key}: starting the inference server ({config.runtime}, {config.device})")
+        progress(
+            Step(
+                Phase.STARTING_SERVER,
+                f"{config.key}: starting the inference server ({config.runtime}, {config.device})",
+            )
+        )
         with open(log_file, "wb") as log:
             process = subprocess.Popen(
                 command,
@@ -235,6 +256,7 @@ class LocalBackend:
         """
         ready_file = Path(record.ready_file)
         started = last_report = time.monotonic()
+        loading = False
         while not ready_file.exists():
             if not running():
                 log = Path(record.log_file)
@@ -248,7 +270,10 @@ class LocalBackend:
                     f"{config.key}: the server did not start within "
                     f"{self._start_timeout_s:.0f} s (log: {record.log_file})"
                 )
-            if now - last_report >= 2.0:
+            if not loading:  # the process is up: what remains is loading the model
+                loading = True
+                progress(Step(Phase.LOADING_MODEL, f"{config.key}: loading the model"))
+            elif now - last_report >= 2.0:
                 last_report = now
                 progress(f"{config.key}: loading the model ({now - started:.0f} s)")
             time.sleep(0.1)
@@ -288,7 +313,7 @@ class LocalBackend:
         record = processes.load(config.key)
         if record is None:
             return False
-        progress(f"{config.key}: stopping server pid {record.pid}")
+        progress(Step(Phase.TEARING_DOWN, f"{config.key}: stopping server pid {record.pid}"))
         stopped = processes.stop(record)
         started_here = _STARTED.pop(record.pid, None)
         if started_here is not None:
@@ -313,6 +338,14 @@ class LocalBackend:
     ) -> ServerLatency | None:
         """None: the local server reports its time in each reply, which the load run records."""
         return None
+
+
+def _child_phase(name: str) -> Phase:
+    """The phase `python -m rnbench.inference.compile` announced; compiling when unknown."""
+    try:
+        return Phase(name)
+    except ValueError:
+        return Phase.COMPILING
 
 
 def _server_env() -> dict[str, str]:

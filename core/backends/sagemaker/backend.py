@@ -13,10 +13,12 @@ from typing import Any
 
 from rnbench.core.backends.protocol import (
     Deployment,
+    Phase,
     Progress,
     ServerLatency,
     State,
     Status,
+    Step,
     no_progress,
 )
 from rnbench.core.backends.sagemaker import naming, package
@@ -104,6 +106,7 @@ class SageMakerBackend:
     # -- packaging and compiling ------------------------------------------------------------
     def _upload(self, config: Configuration, progress: Progress) -> tuple[str, package.Artifact]:
         variant: package.Variant = "neo" if config.neo_target else "eager"
+        progress(Step(Phase.PACKAGING, f"{config.key}: packaging the model ({variant})"))
         artifact = package.build_artifact(variant, progress)
         bucket = default_bucket(self.settings)
         s3 = self.client("s3")
@@ -188,6 +191,7 @@ class SageMakerBackend:
             )
             return status if status in ("COMPLETED", "FAILED", "STOPPED") else None
 
+        progress(Step(Phase.COMPILING, f"{config.key}: Neo compilation job {job} started"))
         try:
             status = res.wait_until(
                 done, f"{config.key}: Neo compiling for {config.neo_target}", progress, self.poll_s
@@ -257,6 +261,7 @@ class SageMakerBackend:
         image = serving_image(config, str(self.settings.region))
         model_uri = self._compile(config, progress)
         created: list[tuple[str, str]] = []
+        progress(Step(Phase.CREATING_ENDPOINT, f"{config.key}: creating the endpoint"))
         try:
             name = self._create(config, image.uri, image.framework_version, model_uri, created)
             sm = self.client("sagemaker")
@@ -413,6 +418,7 @@ class SageMakerBackend:
         return self._teardown(None, progress)
 
     def _teardown(self, key: str | None, progress: Progress) -> int:
+        progress(Step(Phase.TEARING_DOWN, f"{key or 'everything'}: deleting what rnbench created"))
         with insisting():  # a teardown is not refused because an earlier call timed out
             return self._delete_owned(key, progress)
 

@@ -1,7 +1,12 @@
-"""The export prompt: where to write the runs as CSV (a sensible default, editable)."""
+"""The export prompt: where to write the runs as CSV (a sensible default, editable).
+
+It writes the file itself (in a thread worker) and stays open when that fails, with the reason
+under the path as typed, so a wrong folder is fixed in place; it closes with what was written.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -10,15 +15,20 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from rnbench.tui.app import messages as m
+from rnbench.tui.app import workers
+from rnbench.tui.app.port import EnginePort
 
-class ExportScreen(ModalScreen[Path | None]):
-    """Returns the path to write, or None when cancelled."""
+
+class ExportScreen(ModalScreen[m.ExportWritten | None]):
+    """Returns what was written, or None when cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default: Path) -> None:
+    def __init__(self, default: Path, engine: EnginePort) -> None:
         super().__init__()
         self._default = default
+        self._engine = engine
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -42,9 +52,29 @@ class ExportScreen(ModalScreen[Path | None]):
     def _submit(self) -> None:
         text = self.query_one("#path", Input).value.strip()
         if not text:
-            self.query_one("#export-error", Label).update("give a file name")
+            self._error("give a file name")
             return
-        self.dismiss(Path(text).expanduser().absolute())
+        self._error("")
+        path = Path(text).expanduser().absolute()
+        self.run_worker(
+            partial(workers.export, self.post_message, self._engine, path),
+            name="export",
+            group="export",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _error(self, text: str) -> None:
+        self.query_one("#export-error", Label).update(text)
+
+    def on_export_written(self, message: m.ExportWritten) -> None:
+        message.stop()
+        self.dismiss(message)
+
+    def on_action_failed(self, message: m.ActionFailed) -> None:
+        message.stop()
+        self._error(f"could not export: {message.reason}")  # the path stays as typed
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -28,7 +29,7 @@ from rnbench.tui.app import workers
 from rnbench.tui.app.keys import MAIN_KEYS, bindings
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
-from rnbench.tui.app.screens.add_target import AddTargetScreen
+from rnbench.tui.app.screens.add_target import AddedTarget, AddTargetScreen
 from rnbench.tui.app.screens.confirm import ConfirmScreen
 from rnbench.tui.app.screens.export import ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
@@ -37,12 +38,15 @@ from rnbench.tui.app.screens.quit import QuitScreen
 from rnbench.tui.app.screens.results import ResultsScreen
 from rnbench.tui.app.screens.settings import SettingsScreen
 from rnbench.tui.app.session import ACTIVITY, Session
+from rnbench.tui.app.widgets.activity_bar import ActivityBar
 from rnbench.tui.app.widgets.grid import ConfigGrid
 from rnbench.tui.app.widgets.live_panel import LivePanel
 from rnbench.tui.app.widgets.log_panel import LogPanel
 
 TICK_S = 0.5
 """The sampling timer: 2 Hz."""
+WIDE = 120
+"""Below this many columns the footer is compact."""
 REFRESH_TICKS = 30
 """Statuses are described again every REFRESH_TICKS ticks (15 s)."""
 
@@ -80,6 +84,7 @@ class MainScreen(Screen[None]):
         yield Header()
         yield ConfigGrid(id="grid")
         yield Static(id="detail")
+        yield ActivityBar(id="activity")
         yield LivePanel(id="live")
         yield LogPanel(self.clock, id="log")
         yield Footer()
@@ -113,17 +118,22 @@ class MainScreen(Screen[None]):
         self.notify(line, severity="warning", timeout=6)
 
     def show_rows(self) -> None:
-        facts = [self.session.facts(c) for c in self.session.configs]
+        now = self.clock()
+        facts = [self.session.facts(c, now) for c in self.session.configs]
         self.query_one(ConfigGrid).show(facts, self.clock())
         self.show_selected()
 
     def show_selected(self) -> None:
         config = self.selected
         detail = self.query_one("#detail", Static)
+        bar = self.query_one(ActivityBar)
         if config is None:
             detail.update("")
+            bar.show(None, None, None)
             return
-        detail.update(detail_line(self.session.facts(config)))
+        facts = self.session.facts(config, self.clock())
+        detail.update(detail_line(facts))
+        bar.show(facts.activity, facts.elapsed_s, self.session.test_total(config.key))
         hint = (
             f"{config.key}: no test yet in this session.\n\nd deploys, t tests "
             f"({self.session.settings.describe()}), s changes the settings."
@@ -204,7 +214,7 @@ class MainScreen(Screen[None]):
         config = self.ready_config(action)
         if config is None:
             return
-        self.session.activity[config.key] = ACTIVITY[action]
+        self.session.set_activity(config.key, ACTIVITY[action], self.clock())
         self.log_line(f"{config.key}: {action}…")
         self.thread(workers.act, f"row:{config.key}", action, config)
         self.show_rows()
@@ -222,7 +232,7 @@ class MainScreen(Screen[None]):
         if not is_deployed(self.session.statuses.get(config.key)):
             self.explain(f"{config.key} is not in service: deploy it first (d)")
             return
-        stop = self.session.begin_test(config.key)
+        stop = self.session.begin_test(config.key, self.clock())
         specs = self.session.settings.specs()
         self.thread(workers.run_tests, f"row:{config.key}", config, specs, self.body, stop)
         self.show_rows()
@@ -236,16 +246,13 @@ class MainScreen(Screen[None]):
         if not self.have_engine("add target"):
             return
 
-        def chosen(target: foreign.ForeignTarget | None) -> None:
-            if target is None:
+        def chosen(added: AddedTarget | None) -> None:
+            if added is None:
                 return
-            config = target.configuration()
-            if self.session.add_foreign(config):
-                self.log_line(
-                    f"{config.key}: added as a foreign target (t tests it; rnbench never deploys "
-                    "or tears it down)",
-                    "ok",
-                )
+            config = self._add_foreign(added.target, added.usd_per_hour)
+            if config is None:
+                return
+            self._save_targets()
             self.show_rows()
             grid = self.query_one(ConfigGrid)
             grid.move_cursor(row=grid.get_row_index(config.key))
@@ -281,15 +288,15 @@ class MainScreen(Screen[None]):
         self.app.push_screen(SettingsScreen(self.session.settings), saved)
 
     def action_export(self) -> None:
-        if not self.have_engine("export"):
+        engine = self.session.engine
+        if engine is None or not self.have_engine("export"):
             return
 
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.log_line(f"exporting runs to {path}…")
-                self.thread(workers.export, "export", path)
+        def written(message: m.ExportWritten | None) -> None:
+            if message is not None:
+                self.on_export_written(message)
 
-        self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv"), chosen)
+        self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv", engine), written)
 
     def action_results(self) -> None:
         if self.session.engine is None:
@@ -335,7 +342,7 @@ class MainScreen(Screen[None]):
                 self.log_line(f"{config.key}: tear down cancelled")
                 return
             session.stop_tests(config.key)
-            session.activity[config.key] = "tearing down"
+            session.set_activity(config.key, "tearing down", self.clock())
             self.thread(workers.act, f"row:{config.key}", "teardown", config)
             self.show_rows()
 
@@ -345,11 +352,11 @@ class MainScreen(Screen[None]):
         session = self.session
         for key in [k for k in {*session.tests, *session.stops} if not is_foreign_key(k)]:
             if key in session.tests:
-                session.activity[key] = "tearing down"
+                session.set_activity(key, "tearing down", self.clock())
             session.stop_tests(key)  # a foreign target's test goes on: nothing of it is torn down
         for config in session.configs:
             if self._ours_and_up(config.key):
-                session.activity[config.key] = "tearing down"
+                session.set_activity(config.key, "tearing down", self.clock())
         self.log_line("tearing down everything rnbench deployed…")
         self.thread(workers.teardown_all, "teardown-all")
         self.show_rows()
@@ -374,6 +381,43 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             LeftoversScreen(message.deployments, message.prices, self.clock()), choice
         )
+
+    def _add_foreign(
+        self, target: foreign.ForeignTarget, usd_per_hour: float | None
+    ) -> Configuration | None:
+        """Make `target` a row, priced when a price is given; None (and said) when refused."""
+        assert self.session.engine is not None
+        try:
+            config = self.session.engine.foreign_configuration(target, usd_per_hour)
+        except Exception as exc:  # noqa: BLE001 - one line for the user
+            self.fail(f"add target: {workers.one_line(exc)}")
+            return None
+        self.session.target_prices[config.key] = usd_per_hour
+        if self.session.add_foreign(config):
+            price = "no price" if usd_per_hour is None else f"${usd_per_hour:g}/h"
+            self.log_line(
+                f"{config.key}: added as a foreign target ({price}; t tests it; rnbench never "
+                "deploys or tears it down)",
+                "ok",
+            )
+        return config
+
+    def _save_targets(self) -> None:
+        """Remember the added targets in the settings file, for the next session."""
+        saved = [stored.SavedTarget(k, p) for k, p in self.session.target_prices.items()]
+        try:
+            stored.save(self._settings_path, self.session.settings, saved)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(workers.one_line(exc))
+
+    def _restore_targets(self) -> None:
+        for saved in stored.load_targets(self._settings_path):
+            try:
+                target = foreign.ForeignTarget.from_key(saved.key)
+            except Exception as exc:  # noqa: BLE001 - a hand-edited file: said, skipped
+                self.log_line(f"ignored a saved target: {workers.one_line(exc)}", "warning")
+                continue
+            self._add_foreign(target, saved.usd_per_hour)
 
     def _ours_and_up(self, key: str) -> bool:
         """Deployed by rnbench and up: a foreign target (core/backends/foreign) never is."""
@@ -406,6 +450,7 @@ class MainScreen(Screen[None]):
         session.engine = message.engine
         session.configs = message.engine.configurations()
         self.log_line(f"engine ready: {len(session.configs)} configurations", "ok")
+        self._restore_targets()
         self.show_rows()
         self.refresh_rows()
         self.thread(workers.list_owned, "leftovers", "start")
@@ -420,13 +465,10 @@ class MainScreen(Screen[None]):
 
     def on_action_progress(self, message: m.ActionProgress) -> None:
         self.log_line(message.line)
-        activity = self.session.activity
-        if message.config_key and message.config_key in activity:
-            lowered = message.line.lower()
-            if "compil" in lowered or "export" in lowered:
-                activity[message.config_key] = "compiling"
-            elif "packag" in lowered:
-                activity[message.config_key] = "packaging"
+        key = message.config_key
+        if message.phase and key in self.session.activity:  # the backend's own word
+            self.session.set_activity(key, message.phase, self.clock())
+            self.show_rows()
 
     def on_action_done(self, message: m.ActionDone) -> None:
         if message.action == "teardown":
@@ -440,11 +482,11 @@ class MainScreen(Screen[None]):
     def on_action_failed(self, message: m.ActionFailed) -> None:
         self.fail(f"{message.action} failed: {message.reason}")
         if message.config_key:
-            self.session.activity.pop(message.config_key, None)
+            self.session.end_activity(message.config_key)
         self._after_action(message.config_key, message.action)
 
     def on_test_started(self, message: m.TestStarted) -> None:
-        ended = self.session.point_started(message)
+        ended = self.session.point_started(message, self.clock())
         if ended is not None:
             self.post_message(ended)  # the sweep's last point: reported before the next
         key, spec = message.config_key, message.spec
@@ -503,10 +545,16 @@ class MainScreen(Screen[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_selected()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals get a compact footer without the palette hint, so every key fits."""
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < WIDE
+        footer.show_command_palette = event.size.width >= WIDE
+
 
 def foreign_hint(config: Configuration, settings: str) -> str:
     """What the live panel says of a foreign row before its first test."""
     return (
-        f"{config.key}: a foreign target, no test yet in this session.\n\nt tests it "
+        f"{config.label}: a foreign target, no test yet in this session.\n\nt tests it "
         f"({settings}), s changes the settings; rnbench never deploys or tears it down."
     )

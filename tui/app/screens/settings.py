@@ -32,14 +32,14 @@ class SettingsScreen(ModalScreen[TestSettings | None]):
             rates = ",".join(f"{r:g}" for r in current.rate)
             yield Input(rates, id="rate", placeholder="closed loop")
             yield Label("Measured duration, seconds (the maximum with a stability target)")
-            yield Input(f"{current.duration_s:g}", id="duration", type="number")
+            yield Input(f"{current.duration_s:g}", id="duration")
             yield Label("Stability %: stop once the last 3 windows agree (empty: fixed duration)")
             stability = "" if current.stability_pct is None else f"{current.stability_pct:g}"
-            yield Input(stability, id="stability", type="number", placeholder="fixed duration")
+            yield Input(stability, id="stability", placeholder="fixed duration")
             yield Label("Warm-up, seconds (not measured)")
-            yield Input(f"{current.warmup_s:g}", id="warmup", type="number")
+            yield Input(f"{current.warmup_s:g}", id="warmup")
             yield Label("Error threshold %: a run with more failed requests is 'degraded'")
-            yield Input(f"{current.max_error_pct:g}", id="max-error", type="number")
+            yield Input(f"{current.max_error_pct:g}", id="max-error")
             yield Label("", id="settings-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (enter)", variant="primary", id="save")

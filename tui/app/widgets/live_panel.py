@@ -66,7 +66,8 @@ def _figures(snapshot: SnapshotLike) -> Group:
     table.add_column(justify="right")
     table.add_column(style="bold")
     table.add_column(justify="right")
-    title = Text(snapshot.config_key, style="bold")
+    name = snapshot.config_key.removeprefix("url:http://")  # a foreign URL: host:port/path
+    title = Text(name, style="bold", no_wrap=True, overflow="ellipsis")  # never split mid-word
     title.append(f"  {snapshot.phase}", style="cyan")
     record = snapshot.record
     if record is not None:
@@ -80,9 +81,20 @@ def _figures(snapshot: SnapshotLike) -> Group:
         window = snapshot.windows[-1]
         errors = sum(sum(w.errors.values()) for w in snapshot.windows)
         requests = sum(w.requests for w in snapshot.windows)
-        table.add_row("TPS", fmt.tps(window.tps), "at", f"{window.elapsed_s:.0f}s")
-        table.add_row("p50", fmt.ms(window.p50_ms), "p90", fmt.ms(window.p90_ms))
-        table.add_row("p95", fmt.ms(window.p95_ms), "p99", fmt.ms(window.p99_ms))
+        empty = window.requests == 0  # nothing completed in it: no figures, not zeros
+        table.add_row("TPS", _or_none(empty, fmt.tps(window.tps)), "at", f"{window.elapsed_s:.0f}s")
+        table.add_row(
+            "p50",
+            _or_none(empty, fmt.ms(window.p50_ms)),
+            "p90",
+            _or_none(empty, fmt.ms(window.p90_ms)),
+        )
+        table.add_row(
+            "p95",
+            _or_none(empty, fmt.ms(window.p95_ms)),
+            "p99",
+            _or_none(empty, fmt.ms(window.p99_ms)),
+        )
         table.add_row("requests", str(requests), "errors", str(errors))
         kinds: dict[str, int] = {}
         for w in snapshot.windows:
@@ -95,3 +107,7 @@ def _figures(snapshot: SnapshotLike) -> Group:
     if snapshot.error:
         return Group(title, table, Text(snapshot.error, style="bold red"))
     return Group(title, table)
+
+
+def _or_none(empty: bool, text: str) -> str:
+    return fmt.NONE if empty else text
