@@ -20,6 +20,7 @@ from rnbench.inference.agreement import Agreement, measure_agreement
 from rnbench.inference.batcher import Batcher
 from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
 from rnbench.inference.graph import softmax
+from rnbench.inference.machine import cpu_facts
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
 from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime
@@ -56,6 +57,11 @@ def _versions() -> dict[str, str]:
     except ImportError:
         pass
     return versions
+
+
+def _cpu() -> dict[str, Any]:
+    cpu = cpu_facts()
+    return {"cpu_model": cpu.model, "cpu_cores": cpu.cores, "cpu_flags": cpu.flags}
 
 
 class InferenceService:
@@ -142,6 +148,7 @@ class InferenceService:
             "max_batch": self.max_batch,
             "max_delay_ms": self.max_delay_ms,
             **_versions(),
+            **_cpu(),
             "pid": os.getpid(),
             "ready": self.ready,
             "agreement": asdict(self.agreement) if self.agreement else None,
