@@ -102,14 +102,16 @@ class InferenceService:
 
         loaded = load_runtime(self.runtime_name, self.device, self._weights_path)
         warm = agreement_inputs(count=1)[0]
-        loaded.runtime.logits(warm)  # first calls allocate; keep them out of request latency
-        if self.max_batch > 1:
-            loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
+        workers = int(getattr(loaded.runtime, "parallel", 1))
+        for _ in range(workers):  # each infer request's first calls allocate: not in latency
+            loaded.runtime.logits(warm)
+            if self.max_batch > 1:
+                loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
         self.agreement = measure_agreement(
             loaded.runtime, loaded.reference, agreement_batches(), loaded.weights.kind
         )
         self._loaded = loaded
-        self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms)
+        self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms, workers)
 
     async def infer(self, body: bytes) -> Answer:
         """Decode in the pool, then wait for this request's row of a batch.
@@ -149,6 +151,8 @@ class InferenceService:
             "max_delay_ms": self.max_delay_ms,
             **_versions(),
             **_cpu(),
+            "parallel_batches": self._batcher.workers if self._batcher else None,
+            "openvino_streams": getattr(loaded.runtime, "streams", None) if loaded else None,
             "pid": os.getpid(),
             "ready": self.ready,
             "agreement": asdict(self.agreement) if self.agreement else None,
