@@ -1,9 +1,9 @@
 """The study's request handling: image bytes -> a normalised [1, 3, 224, 224] float32 batch.
 
-Same result as the study's torchvision pipeline, within 1e-6 (PIL decode, Resize(255), CenterCrop(224),
-ToTensor, Normalize with ImageNet mean/std), done with PIL and numpy without torch, so that it is
-cheap (`make bench` measures its CPU time per image). Untrusted bytes are checked before they
-are decoded: only JPEG and PNG, no decompression bombs, no truncated files.
+Same result as the study's torchvision pipeline within 1e-6 (PIL decode, Resize(255),
+CenterCrop(224), ToTensor, Normalize with ImageNet mean/std), done with PIL and numpy without
+torch, so that it is cheap (`make bench` measures its CPU time per image). Untrusted bytes are
+checked before they are decoded: only JPEG and PNG, no decompression bombs, no truncated files.
 """
 
 from __future__ import annotations
