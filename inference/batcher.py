@@ -5,6 +5,10 @@ up to `max_delay_ms` (or until `max_batch` are waiting), runs them as one batch 
 with its own row. With `max_batch` 1 it runs every request alone, as soon as it is decoded. The
 requests waiting while a batch runs are taken together by the next one without any extra delay,
 so a saturated server batches by itself and an idle one adds at most `max_delay_ms` of latency.
+
+With `workers` > 1 (a runtime that runs several infer requests at once, as OpenVINO's throughput
+streams do), that many threads gather and run batches: one gathers while the others compute, so
+the cores never idle while a batch is assembled or answered.
 """
 
 from __future__ import annotations
@@ -43,21 +47,33 @@ _STOP = object()
 
 
 class Batcher:
-    """Runs `forward` ([N, ...] -> [N, ...]) on gathered requests in one thread; thread-safe."""
+    """Runs `forward` ([N, ...] -> [N, ...]) on gathered requests in `workers` threads (forward
+    must be thread-safe when workers > 1); submit is thread-safe."""
 
     def __init__(
-        self, forward: Callable[[np.ndarray], np.ndarray], max_batch: int, max_delay_ms: float
+        self,
+        forward: Callable[[np.ndarray], np.ndarray],
+        max_batch: int,
+        max_delay_ms: float,
+        workers: int = 1,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         if max_delay_ms < 0:
             raise ValueError("max_delay_ms must not be negative")
         self.max_batch = max_batch
         self.max_delay_s = max_delay_ms / 1e3
         self._forward = forward
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="rnbench-batcher", daemon=True)
-        self._thread.start()
+        self.workers = workers
+        self._threads = [
+            threading.Thread(target=self._run, name=f"rnbench-batcher-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, batch: np.ndarray) -> Future[BatchResult]:
         """Queue one request's [1, ...] input; the future gets its row (or the model's error)."""
@@ -66,9 +82,11 @@ class Batcher:
         return future
 
     def close(self) -> None:
-        """Answer what is queued, then stop the thread."""
-        self._queue.put(_STOP)
-        self._thread.join()
+        """Answer what is queued, then stop the threads."""
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join()
 
     def _gather(self, first: _Item) -> tuple[list[_Item], bool]:
         """`first` plus whatever arrives within the delay (or is already waiting)."""

@@ -1,15 +1,16 @@
 """The study's request handling: image bytes -> a normalised [1, 3, 224, 224] float32 batch.
 
-Same result as the study's torchvision pipeline (PIL decode, Resize(255), CenterCrop(224),
-ToTensor, Normalize with ImageNet mean/std), done with PIL and numpy without torch, so that it is
-cheap. Untrusted bytes are checked before they are decoded: only JPEG and PNG, no decompression
-bombs, no truncated files.
+Same result as the study's torchvision pipeline within 1e-6 (PIL decode, Resize(255),
+CenterCrop(224), ToTensor, Normalize with ImageNet mean/std), done with PIL and numpy without
+torch, so that it is cheap (`make bench` measures its CPU time per image). Untrusted bytes are
+checked before they are decoded: only JPEG and PNG, no decompression bombs, no truncated files.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -91,18 +92,33 @@ def decode(data: bytes) -> Image.Image:
 
 def to_batch(image: Image.Image, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
     """Resize + CenterCrop + ToTensor + Normalize + batch of 1, as float32 NCHW (the study's
-    Resize(255), CenterCrop(224) and ImageNet mean/std by default)."""
+    Resize(255), CenterCrop(224) and ImageNet mean/std by default).
+
+    Resizing and cropping stay on uint8 in PIL; ToTensor + Normalize are folded into one
+    multiply-add per value, x * 1/(255 std) - mean/std, which differs from dividing in float32
+    by float rounding only (under 1e-6 for the study's mean/std, tested).
+    """
     crop = spec.crop
     new_w, new_h = resized_size(*image.size, resize=spec.resize)
     resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR)
     left = int(round((new_w - crop) / 2.0))
     top = int(round((new_h - crop) / 2.0))
-    cropped = resized.crop((left, top, left + crop, top + crop))
-    pixels = np.asarray(cropped, dtype=np.float32)  # HWC, 0..255
-    mean = np.asarray(spec.mean, dtype=np.float32)
-    std = np.asarray(spec.std, dtype=np.float32)
-    pixels = (pixels / 255.0 - mean) / std
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
+    pixels = np.asarray(resized.crop((left, top, left + crop, top + crop)))  # HWC uint8
+    scale, offset = _affine(spec.mean, spec.std)
+    batch = np.empty((1, 3, crop, crop), dtype=np.float32)
+    np.multiply(pixels.transpose(2, 0, 1), scale, out=batch[0], dtype=np.float32)
+    batch += offset
+    return batch
+
+
+@lru_cache(maxsize=8)
+def _affine(
+    mean: tuple[float, float, float], std: tuple[float, float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel scale 1/(255 std) and offset -mean/std, [3, 1, 1] float32 each."""
+    means = np.asarray(mean, dtype=np.float64)[:, np.newaxis, np.newaxis]
+    stds = np.asarray(std, dtype=np.float64)[:, np.newaxis, np.newaxis]
+    return (1.0 / (255.0 * stds)).astype(np.float32), (-means / stds).astype(np.float32)
 
 
 def preprocess(data: bytes, spec: InputSpec = STUDY_INPUT) -> np.ndarray:

@@ -49,6 +49,16 @@ from rnbench.inference.preprocess import BadImage
 from rnbench.inference.runtimes import RUNTIMES
 from rnbench.inference.service import InferenceService
 
+MACHINE_FACTS = (
+    "torch_version",
+    "onnxruntime_version",
+    "openvino_version",
+    "cpu_model",
+    "cpu_cores",
+    "cpu_flags",
+)
+"""Facts of the software and CPU the ready file reports (stored with every local run)."""
+
 log = logging.getLogger("rnbench.server")
 ACCEPTED_TYPES = frozenset(IMAGE_CONTENT_TYPES + EXTRA_CONTENT_TYPES)
 
@@ -246,7 +256,7 @@ def serve(args: argparse.Namespace) -> int:
                         "device": args.device,
                         "weights": info["weights"],
                         "weights_source": info["weights_source"],
-                        "torch_version": info["torch_version"],
+                        **{key: info.get(key) for key in MACHINE_FACTS},
                         "agreement": info["agreement"],
                         "max_batch": args.max_batch,
                         "max_delay_ms": args.max_delay_ms,

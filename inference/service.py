@@ -20,6 +20,7 @@ from rnbench.inference.agreement import Agreement, measure_agreement
 from rnbench.inference.batcher import Batcher
 from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
 from rnbench.inference.graph import softmax
+from rnbench.inference.machine import cpu_facts
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
 from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime
@@ -56,6 +57,11 @@ def _versions() -> dict[str, str]:
     except ImportError:
         pass
     return versions
+
+
+def _cpu() -> dict[str, Any]:
+    cpu = cpu_facts()
+    return {"cpu_model": cpu.model, "cpu_cores": cpu.cores, "cpu_flags": cpu.flags}
 
 
 class InferenceService:
@@ -96,14 +102,16 @@ class InferenceService:
 
         loaded = load_runtime(self.runtime_name, self.device, self._weights_path)
         warm = agreement_inputs(count=1)[0]
-        loaded.runtime.logits(warm)  # first calls allocate; keep them out of request latency
-        if self.max_batch > 1:
-            loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
+        workers = int(getattr(loaded.runtime, "parallel", 1))
+        for _ in range(workers):  # each infer request's first calls allocate: not in latency
+            loaded.runtime.logits(warm)
+            if self.max_batch > 1:
+                loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
         self.agreement = measure_agreement(
             loaded.runtime, loaded.reference, agreement_batches(), loaded.weights.kind
         )
         self._loaded = loaded
-        self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms)
+        self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms, workers)
 
     async def infer(self, body: bytes) -> Answer:
         """Decode in the pool, then wait for this request's row of a batch.
@@ -142,6 +150,9 @@ class InferenceService:
             "max_batch": self.max_batch,
             "max_delay_ms": self.max_delay_ms,
             **_versions(),
+            **_cpu(),
+            "parallel_batches": self._batcher.workers if self._batcher else None,
+            "openvino_streams": getattr(loaded.runtime, "streams", None) if loaded else None,
             "pid": os.getpid(),
             "ready": self.ready,
             "agreement": asdict(self.agreement) if self.agreement else None,

@@ -83,7 +83,28 @@ class RunRecord:
     cold_start_ms: float | None = None
     """Serverless: latency of the run's first request, sent alone before the load (a cold start
     after deploy or idle); never part of the percentiles. None for other configurations."""
+    cpu_model: str = ""
+    """Local runs: the CPU's model name ("" for remote runs and runs stored before it)."""
+    cpu_cores: int | None = None
+    """Local runs: logical CPUs the server process could use."""
+    cpu_flags: str = ""
+    """Local runs: which of avx2 avx512f avx512_vnni avx512_bf16 amx the CPU has."""
+    onnxruntime_version: str = ""
+    """Local runs: ONNX Runtime version of the server."""
+    openvino_version: str = ""
+    """Local runs: OpenVINO version of the server ("" when not installed)."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
 """Column order of the store and of CSV exports."""
+
+
+def cpu_text(record: RunRecord) -> str:
+    """`Intel Xeon 2 cores avx512_bf16 amx`: the CPU a local run ran on ("" when unrecorded)."""
+    if not record.cpu_model and record.cpu_cores is None:
+        return ""
+    model = record.cpu_model
+    for noise in ("(R)", "(TM)", "(tm)", " Processor", " CPU"):
+        model = model.replace(noise, "")
+    cores = f"{record.cpu_cores} cores" if record.cpu_cores is not None else ""
+    return " ".join(part for part in (" ".join(model.split()), cores, record.cpu_flags) if part)

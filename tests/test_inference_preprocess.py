@@ -129,3 +129,40 @@ def test_bomb_over_our_limit_is_refused_before_decoding() -> None:
 def test_extreme_aspect_ratio_is_refused() -> None:
     with pytest.raises(BadImage, match="aspect ratio"):
         preprocess(png_header_bomb(400_000, 1))
+
+
+def test_eighteen_photographs_match_study_pipeline() -> None:
+    """Every photograph of the agreement set, as JPEG bytes through `preprocess`, equals the
+    torchvision pipeline within float32 rounding (max abs difference 1e-6)."""
+    pytest.importorskip("skimage")
+    from rnbench.inference.natural_images import photographs
+
+    images = photographs()
+    assert len(images) == 18
+    for name, image in images:
+        data = encode(np.asarray(image), "JPEG")
+        difference = float(np.abs(preprocess(data) - study_pipeline(data)).max())
+        assert difference <= 1e-6, name
+
+
+def test_other_input_specs_match_torchvision() -> None:
+    from torchvision import transforms
+
+    from rnbench.inference.input_spec import InputSpec
+    from rnbench.inference.preprocess import to_batch
+
+    spec = InputSpec(resize=160, crop=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.5, 1.0))
+    rng = np.random.default_rng(3)
+    image = Image.fromarray(rng.integers(0, 256, (301, 207, 3), dtype=np.uint8))
+    pipeline = transforms.Compose(
+        [
+            transforms.Resize(160),
+            transforms.CenterCrop(128),
+            transforms.ToTensor(),
+            transforms.Normalize(mean=list(spec.mean), std=list(spec.std)),
+        ]
+    )
+    expected = pipeline(image).unsqueeze(0).numpy()
+    got = to_batch(image, spec)
+    assert got.shape == (1, 3, 128, 128)
+    assert float(np.abs(got - expected).max()) <= 1e-6

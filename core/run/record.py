@@ -136,6 +136,11 @@ def build_record(
         max_logit_deviation=_float(details.get("max_logit_deviation")),
         mean_logit_deviation=_float(details.get("mean_logit_deviation")),
         note=saturation_note(summary) if summary else "",
+        cpu_model=details.get("cpu_model", ""),
+        cpu_cores=_int(details.get("cpu_cores")),
+        cpu_flags=details.get("cpu_flags", ""),
+        onnxruntime_version=details.get("onnxruntime_version", ""),
+        openvino_version=details.get("openvino_version", ""),
     )
 
 
@@ -143,6 +148,14 @@ def _float(text: str | None) -> float | None:
     """A deployment detail as a number (None when absent or not a number)."""
     try:
         return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    """A deployment detail as a whole number (None when absent or not one)."""
+    try:
+        return int(text) if text else None
     except ValueError:
         return None
 

@@ -9,7 +9,7 @@ from rnbench.core.backends.sagemaker.images import describe_image
 from rnbench.core.configs import Configuration
 from rnbench.results.cost import usd_accrued
 from rnbench.results.prices import Price
-from rnbench.results.record import RunRecord
+from rnbench.results.record import RunRecord, cpu_text
 from rnbench.results.seed import PublishedRow
 from rnbench.tui import fmt
 
@@ -132,6 +132,8 @@ def detail_line(facts: RowFacts) -> str:
     agreement = agreement_text(facts)
     if agreement:
         parts.append(agreement)
+    if facts.last is not None and cpu_text(facts.last):
+        parts.append(f"last run on {cpu_text(facts.last)}")
     return " · ".join(parts)
 
 

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from rnbench.core.engine import TestSnapshot
-from rnbench.results.record import RunRecord
+from rnbench.results.record import RunRecord, cpu_text
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -50,6 +50,7 @@ RUN_HEADERS = (
     "$ per 1M",
     "weights",
     "status",
+    "cpu",
 )
 
 
@@ -70,6 +71,7 @@ def run_row(record: RunRecord) -> list[str]:
         money(record.usd_per_1m),
         record.weights,
         record.status,
+        cpu_text(record),
     ]
 
 
