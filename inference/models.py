@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,7 +148,9 @@ def build_torch_model(
 
     if spec.kind == "torchscript":
         try:
-            module = torch.jit.load(spec.path, map_location="cpu")  # type: ignore[no-untyped-call]
+            with warnings.catch_warnings():  # torch 2.x calls TorchScript deprecated
+                warnings.simplefilter("ignore", FutureWarning)
+                module = torch.jit.load(spec.path, map_location="cpu")  # type: ignore[no-untyped-call]
         except Exception as error:  # torch raises many types for a bad file
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
             raise InferenceUsageError(f"not a TorchScript file: {spec.path} ({first})") from None

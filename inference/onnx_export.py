@@ -57,6 +57,8 @@ def export_onnx(
             # dynamo=False (TorchScript exporter) is deliberate: it exports ResNet-50 in seconds
             # with no extra dependencies; torch warns that it is the legacy path.
             warnings.simplefilter("ignore", DeprecationWarning)
+            # a TorchScript model has no Python signature; the exporter says so and goes on
+            warnings.filterwarnings("ignore", "no signature found", UserWarning)
             torch.onnx.export(
                 model.eval(),
                 (dummy,),
