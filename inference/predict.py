@@ -28,9 +28,7 @@ def top_k(probabilities: np.ndarray, k: int = TOP_K) -> dict[str, Any]:
     row = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     imagenet = labels()
     names = imagenet if row.shape[0] == len(imagenet) else [f"class {i}" for i in range(len(row))]
-    k = min(k, len(row) - 1) if len(row) > 1 else 1
-    best = np.argpartition(-row, k - 1)[:k] if len(row) > k else np.arange(len(row))
-    best = best[np.argsort(-row[best], kind="stable")]
+    best = np.argsort(-row, kind="stable")[: min(k, len(row))]
     return {
         "top5": [
             {"index": int(i), "label": names[int(i)], "probability": float(row[int(i)])}
