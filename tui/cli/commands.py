@@ -264,7 +264,8 @@ def _notes(record: RunRecord) -> None:
 def _note_weights(weights: str | None) -> None:
     if weights == "random":
         say(
-            "note: weights=random: no pretrained weights for the model were found (torch hub cache or "
+            "note: weights=random: no pretrained weights for the model were found (torch hub "
+            "cache or "
             "--weights); timing is the same, predictions are meaningless"
         )
 
