@@ -19,6 +19,7 @@ from rnbench.core.backends.sagemaker.live import live_price
 from rnbench.core.configs import SERVERLESS_INSTANCE
 from rnbench.core.engine import Engine
 from rnbench.core.errors import leaf_errors_mapped
+from rnbench.core.model_choice import ModelChoice, choose_model
 from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.weights_file import check_weights_file
 from rnbench.inference.weights import WEIGHTS_ENV
@@ -51,6 +52,7 @@ def build_engine(
     store_path: Path | None = None,
     max_batch: int | None = None,
     max_delay_ms: float | None = None,
+    model: ModelChoice | None = None,
 ) -> Engine:
     """The engine with both backends (`max_batch`, `max_delay_ms`: local servers' dynamic
     batching; None keeps the server's defaults).
@@ -74,7 +76,11 @@ def build_engine(
     )
     backends: dict[str, Backend] = {
         "local": LocalBackend(
-            cuda=cuda, weights=weights, max_batch=max_batch, max_delay_ms=max_delay_ms
+            cuda=cuda,
+            weights=weights,
+            max_batch=max_batch,
+            max_delay_ms=max_delay_ms,
+            model=model,
         ),
         "sagemaker": SageMakerBackend(settings),
         "foreign": ForeignBackend(settings),
@@ -115,7 +121,8 @@ def aws_options(values: Mapping[str, object]) -> AwsOptions:
 
 def build_engine_from(values: Mapping[str, object]) -> Engine:
     """The engine for a front end's parsed options: `profile`, `region`, `role`, `bucket` and
-    `weights` (a path), `max_batch` and `max_delay_ms` (local servers' dynamic batching), each
+    `weights` (a path), `model` and `input_size` (the model servers load), `max_batch` and
+    `max_delay_ms` (local servers' dynamic batching), each
     optional. The CLI and the TUI both build theirs here.
 
     Raises:
@@ -123,11 +130,13 @@ def build_engine_from(values: Mapping[str, object]) -> Engine:
     """
     weights = values.get("weights")
     max_batch, max_delay_ms = values.get("max_batch"), values.get("max_delay_ms")
+    model = choose_model(_text(values.get("model")), _whole(values.get("input_size")))
     return build_engine(
         aws_options(values),
         weights=Path(str(weights)) if weights else None,
         max_batch=int(str(max_batch)) if max_batch is not None else None,
         max_delay_ms=float(str(max_delay_ms)) if max_delay_ms is not None else None,
+        model=model,
     )
 
 

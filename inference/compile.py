@@ -14,6 +14,7 @@ import sys
 import time
 
 from rnbench.inference.errors import InferenceError
+from rnbench.inference.models import STUDY_MODEL, ModelSpec, build_torch_model, resolve_model
 
 PHASE_PREFIX = "@phase "
 """A line `@phase <name>` says the next step starts (exporting, quantizing, checking agreement);
@@ -37,16 +38,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", choices=("compiled", "bf16", "int8"), default="compiled")
     parser.add_argument("--weights", default=None, help="ResNet-50 state-dict file (.pth)")
     parser.add_argument("--rebuild", action="store_true", help="build again even if cached")
+    parser.add_argument("--model", default=None, help="torchvision name or .pt/.pth/.onnx file")
+    parser.add_argument("--input-size", type=int, default=None, help="input side in pixels")
     args = parser.parse_args(argv)
     try:
-        build(args.runtime, args.device, args.weights, args.rebuild)
+        spec = resolve_model(args.model, args.input_size)
+        build(args.runtime, args.device, args.weights, args.rebuild, spec)
     except InferenceError as exc:
         print(f"compile: error: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) -> None:
+def build(
+    runtime: str,
+    device: str,
+    weights_path: str | None,
+    rebuild: bool,
+    spec: ModelSpec = STUDY_MODEL,
+) -> None:
     """Export (and quantize), then load the runtime and measure its agreement; prints progress.
 
     Raises InferenceUsageError, DeviceUnavailable.
@@ -55,7 +65,6 @@ def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) ->
     from rnbench.inference.natural_images import agreement_batches
     from rnbench.inference.onnx_export import export_key, export_onnx
     from rnbench.inference.runtimes import load_runtime
-    from rnbench.inference.weights import build_model
 
     if runtime == "bf16":
         from rnbench.inference.errors import DeviceUnavailable
@@ -65,22 +74,26 @@ def build(runtime: str, device: str, weights_path: str | None, rebuild: bool) ->
         if reason is not None:
             raise DeviceUnavailable(f"bf16: {reason}")
     _phase("exporting")
-    model, weights = build_model(weights_path)
-    started = time.perf_counter()
-    path = export_onnx(model, weights, rebuild=rebuild)
-    seconds = time.perf_counter() - started
-    _say(f"ONNX export {export_key(weights)} ({weights.kind} weights) at {path} ({seconds:.1f} s)")
-    if runtime == "int8":
-        from rnbench.inference.quantize import quantize_int8
-
-        _phase("quantizing")
+    if spec.kind != "onnx":  # an ONNX file is its own graph: loading it below prepares it
+        model, weights = build_torch_model(spec, weights_path)
         started = time.perf_counter()
-        path = quantize_int8(model, weights, rebuild=rebuild, progress=_say)
-        _say(f"int8 graph at {path} ({time.perf_counter() - started:.1f} s)")
+        path = export_onnx(
+            model, weights, rebuild=rebuild, model_key=spec.key, shape=spec.input.shape
+        )
+        seconds = time.perf_counter() - started
+        key = export_key(weights, spec.key)
+        _say(f"{spec.label} ONNX export {key} ({weights.kind} weights) at {path} ({seconds:.1f} s)")
+        if runtime == "int8":
+            from rnbench.inference.quantize import quantize_int8
+
+            _phase("quantizing")
+            started = time.perf_counter()
+            path = quantize_int8(model, weights, rebuild=rebuild, spec=spec, progress=_say)
+            _say(f"int8 graph at {path} ({time.perf_counter() - started:.1f} s)")
     _phase("checking agreement")
-    loaded = load_runtime(runtime, device, weights_path)
+    loaded = load_runtime(runtime, device, weights_path, spec)
     agreement = measure_agreement(
-        loaded.runtime, loaded.reference, agreement_batches(), weights.kind
+        loaded.runtime, loaded.reference, agreement_batches(spec=spec.input), loaded.weights.kind
     )
     _say(f"{runtime} {describe(agreement)}")
 

@@ -13,6 +13,7 @@ from importlib import resources
 import numpy as np
 from PIL import Image, ImageOps
 
+from rnbench.inference.input_spec import STUDY_INPUT, InputSpec
 from rnbench.inference.preprocess import preprocess, to_batch
 
 SKIMAGE_IMAGES = (
@@ -59,24 +60,30 @@ def photographs() -> tuple[tuple[str, Image.Image], ...]:
     return tuple(found)
 
 
-def agreement_batches(count: int | None = None) -> list[np.ndarray]:
+def agreement_batches(count: int | None = None, spec: InputSpec = STUDY_INPUT) -> list[np.ndarray]:
     """The photographs through the study's preprocessing, one [1, 3, 224, 224] batch each.
 
     The study's JPEG goes through the very bytes path the server uses (`preprocess`).
     """
     chosen = photographs()[:count] if count else photographs()
     study = resources.files("rnbench.core").joinpath("data", STUDY_IMAGE).read_bytes()
-    return [preprocess(study) if name == STUDY_IMAGE else to_batch(im) for name, im in chosen]
+    return [
+        preprocess(study, spec) if name == STUDY_IMAGE else to_batch(im, spec)
+        for name, im in chosen
+    ]
 
 
-def calibration_batches(count: int | None = None) -> list[np.ndarray]:
+def calibration_batches(
+    count: int | None = None, spec: InputSpec = STUDY_INPUT
+) -> list[np.ndarray]:
     """Calibration inputs: each photograph mirrored, and a tighter crop of it (2 per image)."""
     batches = []
     for _, image in photographs()[:count] if count else photographs():
-        batches.append(to_batch(ImageOps.mirror(image)))
+        batches.append(to_batch(ImageOps.mirror(image), spec))
         width, height = image.size
         inset_w, inset_h = width // 8, height // 8
-        batches.append(to_batch(image.crop((inset_w, inset_h, width - inset_w, height - inset_h))))
+        cropped = image.crop((inset_w, inset_h, width - inset_w, height - inset_h))
+        batches.append(to_batch(cropped, spec))
     return batches
 
 

@@ -22,15 +22,13 @@ def labels() -> tuple[str, ...]:
 def top_k(probabilities: np.ndarray, k: int = TOP_K) -> dict[str, Any]:
     """The JSON-able answer for one image: {"top5": [{"index", "label", "probability"}, ...]}.
 
-    `probabilities` is [1, 1000] or [1000]; entries are ordered by descending probability.
-    Raises ValueError when it is not a 1000-class vector.
+    `probabilities` is [1, classes] or [classes]; entries are ordered by descending probability.
+    ImageNet's 1000 classes carry their labels; another model's classes are named `class N`.
     """
     row = np.asarray(probabilities, dtype=np.float64).reshape(-1)
-    names = labels()
-    if row.shape[0] != len(names):
-        raise ValueError(f"expected {len(names)} class probabilities, got {row.shape[0]}")
-    best = np.argpartition(-row, k)[:k]
-    best = best[np.argsort(-row[best], kind="stable")]
+    imagenet = labels()
+    names = imagenet if row.shape[0] == len(imagenet) else [f"class {i}" for i in range(len(row))]
+    best = np.argsort(-row, kind="stable")[: min(k, len(row))]
     return {
         "top5": [
             {"index": int(i), "label": names[int(i)], "probability": float(row[int(i)])}

@@ -26,6 +26,7 @@ import numpy as np
 
 from rnbench.inference.cache import cache_dir
 from rnbench.inference.graph import INPUT_NAME
+from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.inference.natural_images import calibration_batches, calibration_identity
 from rnbench.inference.onnx_export import export_key, export_onnx
 from rnbench.inference.weights import WeightsInfo
@@ -39,23 +40,29 @@ RECIPE = "ort-qdq|per-channel|w=s8|a=u8|minmax|v1"
 """What the quantizer does; part of the cache key."""
 
 
-def int8_key(weights: WeightsInfo, calibration: str | None = None) -> str:
+def int8_key(
+    weights: WeightsInfo, calibration: str | None = None, model_key: str = "resnet50"
+) -> str:
     """Cache key of the quantized graph."""
-    parts = f"{export_key(weights)}|{RECIPE}|{calibration or calibration_identity()}"
+    parts = f"{export_key(weights, model_key)}|{RECIPE}|{calibration or calibration_identity()}"
     return hashlib.sha256(parts.encode()).hexdigest()[:20]
 
 
 def quantize_int8(
-    model: nn.Module,
+    model: nn.Module | None,
     weights: WeightsInfo,
     *,
     rebuild: bool = False,
+    spec: ModelSpec = STUDY_MODEL,
+    source: Path | None = None,
     calibration_images: int | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Path:
     """The cached int8 QDQ graph of `model`, built (export, calibrate, quantize) when missing.
 
-    `calibration_images` limits the photographs used (tests use a few; None means all).
+    `calibration_images` limits the photographs used (tests use a few; None means all). The
+    photographs go through `spec`'s own preprocessing; `source` is the fp32 graph when the model is
+    an ONNX file (`model` is then None), else the cached export of `model`.
     """
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -69,11 +76,13 @@ def quantize_int8(
     identity = calibration_identity() + (f"[:{calibration_images}]" if calibration_images else "")
     folder = cache_dir() / "onnx"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{int8_key(weights, identity)}.int8.onnx"
+    target = folder / f"{int8_key(weights, identity, spec.key)}.int8.onnx"
     if target.is_file() and not rebuild:
         return target
-    source = export_onnx(model, weights)
-    batches = calibration_batches(calibration_images)
+    if source is None:
+        assert model is not None, "a torch model or an ONNX source is needed"
+        source = export_onnx(model, weights, model_key=spec.key, shape=spec.input.shape)
+    batches = calibration_batches(calibration_images, spec.input)
     progress(f"int8: calibrating on {len(batches)} inputs from real photographs")
 
     class Reader(CalibrationDataReader):  # type: ignore[misc]

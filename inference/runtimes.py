@@ -19,8 +19,16 @@ import numpy as np
 
 from rnbench.inference.errors import DeviceUnavailable, InferenceUsageError
 from rnbench.inference.graph import INPUT_NAME, Runtime, physical_cores, softmax
-from rnbench.inference.onnx_export import export_onnx
-from rnbench.inference.weights import WeightsInfo, build_model
+from rnbench.inference.input_spec import STUDY_INPUT, InputSpec
+from rnbench.inference.model_identity import ModelCost, onnx_cost, torch_cost
+from rnbench.inference.models import (
+    STUDY_MODEL,
+    ModelSpec,
+    build_torch_model,
+    model_unavailable_reason,
+)
+from rnbench.inference.onnx_export import export_onnx, normalized_onnx
+from rnbench.inference.weights import WeightsInfo
 
 if TYPE_CHECKING:
     from torch import nn
@@ -118,19 +126,31 @@ class Loaded:
     weights: WeightsInfo
     """Which weights the model carries."""
     reference: Runtime
-    """An eager runtime on the same model, for the agreement check (the runtime itself if eager)."""
-    model: nn.Module
-    """The PyTorch model (CPU, eval mode, no softmax) both were built from."""
+    """An eager runtime on the same model, for the agreement check (the runtime itself if eager;
+    ONNX Runtime fp32 for an ONNX file)."""
+    model: nn.Module | None
+    """The PyTorch model (CPU, eval mode, no softmax) both were built from; None for ONNX files."""
+    spec: ModelSpec = STUDY_MODEL
+    """Which model, and its input."""
+    cost: ModelCost | None = None
+    """Its parameter count and GFLOPs per image."""
 
 
 def load_runtime(
-    name: str, device: str = "cpu", weights_path: str | os.PathLike[str] | None = None
+    name: str,
+    device: str = "cpu",
+    weights_path: str | os.PathLike[str] | None = None,
+    spec: ModelSpec = STUDY_MODEL,
 ) -> Loaded:
-    """Build the model and the named runtime on `device`.
+    """Build the model `spec` and the named runtime on `device`.
 
-    Raises InferenceUsageError (unknown name or device, bad weights file), DeviceUnavailable (no
-    CUDA; bf16 or int8 asked on a GPU; bf16 on a CPU without it; OpenVINO missing).
+    Raises InferenceUsageError (unknown name or device, bad weights or model file, a model that is
+    not an image classifier), DeviceUnavailable (no CUDA; bf16 or int8 asked on a GPU; bf16 on a
+    CPU without it; OpenVINO missing; eager for an ONNX file).
     """
+    reason = model_unavailable_reason(name, spec)
+    if reason is not None:
+        raise DeviceUnavailable(reason)
     if name not in RUNTIMES:
         raise InferenceUsageError(f"unknown runtime {name!r}: choose one of {', '.join(RUNTIMES)}")
     _check_device(device)
@@ -143,41 +163,82 @@ def load_runtime(
         if reason is not None:  # before building anything: the answer is quick and final
             raise DeviceUnavailable(f"bf16: {reason}")
     configure_threads()
-    model, weights = build_model(weights_path)
+    if spec.kind == "onnx":
+        return _load_onnx_file(name, device, spec)
+    model, weights = build_torch_model(spec, str(weights_path) if weights_path else None)
+    cost = torch_cost(model, spec)
     reference = EagerRuntime(model, "cpu")
     if name == "eager":
         runtime: Runtime = reference if device == "cpu" else EagerRuntime(model, device)
     else:
-        runtime = _with_rebuild_once(name, model, weights, device)
-    return Loaded(runtime=runtime, weights=weights, reference=reference, model=model)
+        runtime = _with_rebuild_once(name, model, weights, device, spec)
+    return Loaded(runtime, weights, reference, model, spec, cost)
+
+
+def _load_onnx_file(name: str, device: str, spec: ModelSpec) -> Loaded:
+    cost = onnx_cost(spec)
+    weights = WeightsInfo(kind="file", source=spec.path, sha256=spec.sha256)
+    source = normalized_onnx(spec.path, spec.key)
+    reference = OnnxRuntime(source, "cpu")
+    if name == "compiled":
+        runtime: Runtime = reference if device == "cpu" else OnnxRuntime(source, device)
+    elif name == "bf16":
+        from rnbench.inference.openvino_runtime import OpenVinoRuntime
+
+        runtime = OpenVinoRuntime(source, "bf16", "bf16")
+    else:
+        runtime = _int8_runtime(None, weights, spec, rebuild=False, source=source)
+    return Loaded(runtime, weights, reference, None, spec, cost)
 
 
 CPU_ONLY = ("bf16", "int8")
 """Runtimes that exist only on the CPU."""
 
 
-def _with_rebuild_once(name: str, model: nn.Module, weights: WeightsInfo, device: str) -> Runtime:
+def _with_rebuild_once(
+    name: str, model: nn.Module, weights: WeightsInfo, device: str, spec: ModelSpec
+) -> Runtime:
     """The graph runtime `name`; a corrupt or half-written cached graph is rebuilt once."""
     try:
-        return _graph_runtime(name, model, weights, device, rebuild=False)
+        return _graph_runtime(name, model, weights, device, spec, rebuild=False)
     except DeviceUnavailable:
         raise
     except Exception:
-        return _graph_runtime(name, model, weights, device, rebuild=True)
+        return _graph_runtime(name, model, weights, device, spec, rebuild=True)
 
 
 def _graph_runtime(
-    name: str, model: nn.Module, weights: WeightsInfo, device: str, *, rebuild: bool
+    name: str,
+    model: nn.Module,
+    weights: WeightsInfo,
+    device: str,
+    spec: ModelSpec,
+    *,
+    rebuild: bool,
 ) -> Runtime:
-    if name == "compiled":
-        return OnnxRuntime(export_onnx(model, weights, rebuild=rebuild), device)
-    if name == "bf16":
+    if name in ("compiled", "bf16"):
+        path = export_onnx(
+            model, weights, rebuild=rebuild, model_key=spec.key, shape=spec.input.shape
+        )
+        if name == "compiled":
+            return OnnxRuntime(path, device)
         from rnbench.inference.openvino_runtime import OpenVinoRuntime
 
-        return OpenVinoRuntime(export_onnx(model, weights, rebuild=rebuild), "bf16", "bf16")
+        return OpenVinoRuntime(path, "bf16", "bf16")
+    return _int8_runtime(model, weights, spec, rebuild=rebuild)
+
+
+def _int8_runtime(
+    model: nn.Module | None,
+    weights: WeightsInfo,
+    spec: ModelSpec,
+    *,
+    rebuild: bool,
+    source: Path | None = None,
+) -> Runtime:
     from rnbench.inference.quantize import INT8_ENGINE, quantize_int8
 
-    path = quantize_int8(model, weights, rebuild=rebuild)
+    path = quantize_int8(model, weights, rebuild=rebuild, spec=spec, source=source)
     if INT8_ENGINE == "openvino":
         from rnbench.inference.openvino_runtime import OpenVinoRuntime
 
@@ -199,7 +260,9 @@ def agreement(
     return top1_equal, deviation
 
 
-def agreement_inputs(count: int = 4, seed: int = 0) -> list[np.ndarray]:
+def agreement_inputs(
+    count: int = 4, seed: int = 0, spec: InputSpec = STUDY_INPUT
+) -> list[np.ndarray]:
     """A fixed set of preprocessed inputs: seeded random photos-to-be, JPEG-encoded and decoded."""
     import io
 
@@ -216,5 +279,5 @@ def agreement_inputs(count: int = 4, seed: int = 0) -> list[np.ndarray]:
         image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=90)
-        batches.append(preprocess(buffer.getvalue()))
+        batches.append(preprocess(buffer.getvalue(), spec))
     return batches

@@ -45,6 +45,7 @@ from rnbench.inference.contract import (
     SERVER_TIME_HEADER,
 )
 from rnbench.inference.errors import InferenceError
+from rnbench.inference.models import resolve_model
 from rnbench.inference.preprocess import BadImage
 from rnbench.inference.runtimes import RUNTIMES
 from rnbench.inference.service import InferenceService
@@ -162,6 +163,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--weights", default=None, help="ResNet-50 state-dict file (.pth)")
+    parser.add_argument(
+        "--model", default=None, help="torchvision model name, or a .pt/.pth/.onnx file"
+    )
+    parser.add_argument("--input-size", type=int, default=None, help="input side in pixels")
     parser.add_argument("--ready-file", type=Path, default=None, help="JSON written when ready")
     parser.add_argument(
         "--record", type=Path, default=None, help="rnbench's record of it: stop once it is gone"
@@ -209,8 +214,13 @@ def serve(args: argparse.Namespace) -> int:
 
     if args.record is not None:
         orphan_watch.watch(args.record)
+    try:
+        model = resolve_model(args.model, args.input_size)
+    except InferenceError as error:
+        print(f"rnbench server: {error}", file=sys.stderr)
+        return 2
     service = InferenceService(
-        args.runtime, args.device, args.weights, args.max_batch, args.max_delay_ms
+        args.runtime, args.device, args.weights, args.max_batch, args.max_delay_ms, model
     )
     try:
         service.start()
@@ -257,6 +267,7 @@ def serve(args: argparse.Namespace) -> int:
                         "weights": info["weights"],
                         "weights_source": info["weights_source"],
                         **{key: info.get(key) for key in MACHINE_FACTS},
+                        **service.model_info(),
                         "agreement": info["agreement"],
                         "max_batch": args.max_batch,
                         "max_delay_ms": args.max_delay_ms,

@@ -20,7 +20,9 @@ from rnbench.inference.agreement import Agreement, measure_agreement
 from rnbench.inference.batcher import Batcher
 from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
 from rnbench.inference.graph import softmax
+from rnbench.inference.input_spec import InputSpec
 from rnbench.inference.machine import cpu_facts
+from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.inference.predict import top_k
 from rnbench.inference.preprocess import preprocess
 from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime
@@ -74,8 +76,10 @@ class InferenceService:
         weights_path: str | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
         max_delay_ms: float = DEFAULT_MAX_DELAY_MS,
+        model: ModelSpec = STUDY_MODEL,
     ) -> None:
         self.runtime_name = runtime
+        self.model = model
         self.device = device
         self.max_batch = max_batch
         self.max_delay_ms = max_delay_ms
@@ -100,15 +104,18 @@ class InferenceService:
 
         from rnbench.inference.natural_images import agreement_batches
 
-        loaded = load_runtime(self.runtime_name, self.device, self._weights_path)
-        warm = agreement_inputs(count=1)[0]
+        loaded = load_runtime(self.runtime_name, self.device, self._weights_path, self.model)
+        warm = agreement_inputs(count=1, spec=self.model.input)[0]
         workers = int(getattr(loaded.runtime, "parallel", 1))
         for _ in range(workers):  # each infer request's first calls allocate: not in latency
             loaded.runtime.logits(warm)
             if self.max_batch > 1:
                 loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
         self.agreement = measure_agreement(
-            loaded.runtime, loaded.reference, agreement_batches(), loaded.weights.kind
+            loaded.runtime,
+            loaded.reference,
+            agreement_batches(spec=self.model.input),
+            loaded.weights.kind,
         )
         self._loaded = loaded
         self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms, workers)
@@ -123,7 +130,7 @@ class InferenceService:
             raise RuntimeError("the model is not loaded yet")
         submitted = time.perf_counter()
         batch, decode_start, decode_ms = await asyncio.get_running_loop().run_in_executor(
-            self._decoders, _timed_preprocess, body
+            self._decoders, _timed_preprocess, body, self.model.input
         )
         decoded = time.perf_counter()
         result = await asyncio.wrap_future(batcher.submit(batch))
@@ -147,6 +154,7 @@ class InferenceService:
             "weights": loaded.weights.kind if loaded else None,
             "weights_source": loaded.weights.source if loaded else None,
             "weights_sha256": loaded.weights.sha256 if loaded else None,
+            **self.model_info(),
             "max_batch": self.max_batch,
             "max_delay_ms": self.max_delay_ms,
             **_versions(),
@@ -158,6 +166,18 @@ class InferenceService:
             "agreement": asdict(self.agreement) if self.agreement else None,
         }
 
+    def model_info(self) -> dict[str, Any]:
+        """The served model's identity: name or file hash, size, GFLOPs, input side."""
+        loaded = self._loaded
+        cost = loaded.cost if loaded else None
+        return {
+            "model": self.model.label,
+            "model_kind": self.model.kind,
+            "model_params": cost.params if cost else None,
+            "model_gflops": cost.gflops if cost else None,
+            "input_size": self.model.input.crop,
+        }
+
     def close(self) -> None:
         """Answer the requests already queued, then stop the threads."""
         if self._batcher is not None:
@@ -165,8 +185,8 @@ class InferenceService:
         self._decoders.shutdown(wait=True, cancel_futures=True)
 
 
-def _timed_preprocess(body: bytes) -> tuple[Any, float, float]:
+def _timed_preprocess(body: bytes, spec: InputSpec) -> tuple[Any, float, float]:
     """(batch, when decoding started, how long it took in ms). Raises BadImage."""
     start = time.perf_counter()
-    batch = preprocess(body)
+    batch = preprocess(body, spec)
     return batch, start, (time.perf_counter() - start) * 1e3

@@ -93,6 +93,17 @@ class RunRecord:
     """Local runs: ONNX Runtime version of the server."""
     openvino_version: str = ""
     """Local runs: OpenVINO version of the server ("" when not installed)."""
+    # Model identity (issue 16): rows of different models are never compared.
+    model: str = "resnet50"
+    """The model served: a torchvision name, or `file.onnx#sha256-prefix` for a user's file."""
+    model_params: int | None = None
+    """Its parameter count (None: not recorded, runs before models were recorded)."""
+    model_gflops: float | None = None
+    """GFLOPs per image, counted from the graph (a multiply-add is 2 FLOPs)."""
+    input_size: int = 224
+    """Side of the model's square input, in pixels."""
+    tps_per_gflop: float | None = None
+    """Throughput per GFLOP of the model: img/s x GFLOPs per image comparable across models."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))

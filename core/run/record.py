@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.metadata import version
+from typing import Any
 
 from rnbench.core.backends.protocol import Deployment, ServerLatency
 from rnbench.core.configs import Configuration
@@ -128,6 +130,7 @@ def build_record(
         region=details.get("region", ""),
         neo_target=config.neo_target or "",
         max_prob_deviation=float(deviation) if deviation else None,
+        **_model_fields(details, tps),
         sweep_id=plan.sweep_id,
         mean_batch_size=summary.mean_batch_size if summary else None,
         max_batch=int(details["max_batch"]) if details.get("max_batch") else None,
@@ -172,3 +175,16 @@ def with_server_latency(record: RunRecord, latency: ServerLatency | None) -> Run
         server_p50_ms=latency.model_p50_ms,
         server_overhead_p50_ms=latency.overhead_p50_ms,
     )
+
+
+def _model_fields(details: Mapping[str, str], tps: float) -> dict[str, Any]:
+    """The model identity a server reported when ready (ResNet-50 when it reported none)."""
+    gflops = _float(details.get("model_gflops"))
+    params = details.get("model_params")
+    return {
+        "model": details.get("model", "resnet50"),
+        "model_params": int(params) if params and params.isdigit() else None,
+        "model_gflops": gflops,
+        "input_size": int(details.get("input_size", "224")),
+        "tps_per_gflop": tps / gflops if gflops and tps else None,
+    }

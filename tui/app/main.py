@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         "cache when present, else random weights (marked as such in every result)",
     )
     parser.add_argument(
+        "--model",
+        metavar="NAME|FILE",
+        help="model the local servers load: a torchvision classifier, or a TorchScript/ONNX file "
+        "(default resnet50, or `model` in config.toml)",
+    )
+    parser.add_argument("--input-size", type=int, metavar="PX", help="input side (default 224)")
+    parser.add_argument(
         "--image",
         type=Path,
         metavar="JPEG",

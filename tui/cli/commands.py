@@ -23,6 +23,7 @@ from rnbench.core.images import default_image, read_image
 from rnbench.core.leftovers import accrued
 from rnbench.core.loadgen.distributed import parse_master, worker_command
 from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.model_choice import choose_model
 from rnbench.core.run.options import TestSettings, checked, describe_spec
 from rnbench.core.run.sweep import SweepPoint
 from rnbench.results.record import RunRecord
@@ -113,11 +114,20 @@ def cmd_leftovers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from rnbench.inference.models import available_models
+
+    print("\n".join(available_models()))
+    print("or a file: TorchScript (.pt/.pth) or ONNX (.onnx); default resnet50")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "rnbench.inference.server", "--runtime", args.runtime]
     command += ["--device", args.device, "--host", args.host, "--port", str(args.port)]
     if args.weights is not None:
         command += ["--weights", str(args.weights)]
+    command += choose_model(args.model, args.input_size).server_args
     if args.max_batch is not None:
         command += ["--max-batch", str(args.max_batch)]
     if args.max_delay_ms is not None:
@@ -254,7 +264,8 @@ def _notes(record: RunRecord) -> None:
 def _note_weights(weights: str | None) -> None:
     if weights == "random":
         say(
-            "note: weights=random: no pretrained ResNet-50 weights were found (torch hub cache or "
+            "note: weights=random: no pretrained weights for the model were found (torch hub "
+            "cache or "
             "--weights); timing is the same, predictions are meaningless"
         )
 
@@ -345,6 +356,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
 def cmd_results(args: argparse.Namespace) -> int:
     engine = _engine(args)
     records = engine.runs(args.limit)
+    if args.only_model:
+        records = [r for r in records if r.model == args.only_model]
     if not records:
         print("no runs yet: try `rnbench run local-cpu --duration 20`")
     else:
@@ -367,4 +380,6 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from rnbench.tui.cli.sweep import print_recommendation
 
     engine = _engine(args)
-    return print_recommendation(engine.runs(), args.p99, args.tps)
+    model = choose_model(args.model, args.input_size).spec.label  # never mix models
+    runs = [r for r in engine.runs() if r.model == model]
+    return print_recommendation(runs, args.p99, args.tps)

@@ -235,6 +235,24 @@ def _add_load(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_model(p: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
+    """--model and --input-size, before or after the command (SUPPRESS: the later one wins)."""
+    p.add_argument(
+        "--model",
+        default=default,
+        metavar="NAME|FILE",
+        help="a torchvision classifier (`rnbench models`), or a TorchScript (.pt/.pth) or ONNX "
+        "(.onnx) file (default resnet50, or `model` in config.toml)",
+    )
+    p.add_argument(
+        "--input-size",
+        type=_checked(_whole),
+        default=default,
+        metavar="PX",
+        help="input side when the model's own transforms are unknown (default 224)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rnbench",
@@ -249,7 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="pretrained ResNet-50 weights file (default: the torch hub cache, else random "
         "weights, which cost the same to run and are reported as such)",
     )
+    _add_model(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("models", help="list the torchvision models --model accepts")
 
     p = sub.add_parser("configs", help="list configurations and their state")
     _add_aws(p)
@@ -262,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_checked(_port), default=8080, help="port (default 8080, as SageMaker)"
     )
     _add_batching(p)
+    _add_model(p)
 
     for name, text in (
         ("compile", "compile a configuration (Neo job on SageMaker, ONNX export locally)"),
@@ -271,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("config", metavar="CONFIG")
         if name == "deploy":
             _add_batching(p)
+        _add_model(p)
         _add_aws(p)
 
     p = sub.add_parser(
@@ -279,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", nargs="?", metavar="CONFIG")
     foreign.add_options(p)
     _add_load(p)
+    _add_model(p)
     _add_aws(p)
 
     p = sub.add_parser("worker", help="send load for a Locust master on another machine")
@@ -294,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", action="store_true", help="keep what it deployed running")
     _add_load(p)
     _add_batching(p)
+    _add_model(p)
     _add_aws(p)
 
     p = sub.add_parser("teardown", help="delete what rnbench deployed")
@@ -317,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also show the reference study's published rows beside rnbench's best runs",
     )
+    p.add_argument("--only-model", metavar="MODEL", help="only runs of this model")
 
     p = sub.add_parser("export", help="export stored runs to CSV")
     p.add_argument("--csv", type=Path, required=True, metavar="PATH")
@@ -324,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recommend", help="cheapest measured configuration meeting an SLO")
     p.add_argument("--p99", type=_checked(_positive_float), required=True, metavar="MS")
     p.add_argument("--tps", type=_checked(_positive_float), required=True, metavar="N")
+    _add_model(p)
     return parser
 
 
@@ -332,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from rnbench.tui.cli import commands
 
+    if getattr(args, "model", None) == "help":
+        args.command = "models"
     handler: Callable[[argparse.Namespace], int] = getattr(commands, f"cmd_{args.command}")
     try:
         with interrupt_on_termination():  # SIGTERM/SIGHUP clean up as Ctrl-C does

@@ -40,6 +40,7 @@ RUN_HEADERS = (
     "mode",
     "conc",
     "TPS",
+    "TPS/GFLOP",
     "p50 ms",
     "p90 ms",
     "p99 ms",
@@ -61,6 +62,7 @@ def run_row(record: RunRecord) -> list[str]:
         mode,
         str(record.concurrency),
         num(record.tps),
+        num(record.tps_per_gflop),
         num(record.p50_ms),
         num(record.p90_ms),
         num(record.p99_ms),
@@ -76,7 +78,21 @@ def run_row(record: RunRecord) -> list[str]:
 
 
 def runs_table(records: Sequence[RunRecord]) -> str:
-    return table(RUN_HEADERS, [run_row(r) for r in records])
+    """One table per model (runs of different models are never mixed), newest model first."""
+    models = list(dict.fromkeys(r.model for r in records))
+    parts = []
+    for model in models:
+        runs = [r for r in records if r.model == model]
+        parts.append(f"model {model_line(runs[0])}")
+        parts.append(table(RUN_HEADERS, [run_row(r) for r in runs]))
+    return "\n\n".join(parts)
+
+
+def model_line(record: RunRecord) -> str:
+    """`mobilenet_v3_small: 2.5 M params, 0.11 GFLOPs/image, input 224 px`."""
+    params = f"{record.model_params / 1e6:.1f} M params" if record.model_params else "params ?"
+    gflops = f"{record.model_gflops:.3g} GFLOPs/image" if record.model_gflops else "GFLOPs ?"
+    return f"{record.model}: {params}, {gflops}, input {record.input_size} px"
 
 
 def progress_line(snapshot: TestSnapshot) -> str:

@@ -39,10 +39,12 @@ from rnbench.core.backends.protocol import (
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import BackendUnavailable, DeployError, NotDeployedError
 from rnbench.core.loadgen.transport import HttpTarget, Reply
+from rnbench.core.model_choice import ModelChoice
 from rnbench.core.paths import cache_dir
 from rnbench.inference.cache import CACHE_DIR_ENV
 from rnbench.inference.compile import PHASE_PREFIX
 from rnbench.inference.contract import PING_PATH
+from rnbench.inference.models import model_unavailable_reason
 
 HOST = "127.0.0.1"
 AGREEMENT_FIGURES = (
@@ -72,8 +74,11 @@ class LocalBackend:
         start_timeout_s: float = 600.0,
         max_batch: int | None = None,
         max_delay_ms: float | None = None,
+        model: ModelChoice | None = None,
     ) -> None:
-        """`max_batch` and `max_delay_ms` set the servers' dynamic batching (None: defaults)."""
+        """`max_batch` and `max_delay_ms` set the servers' dynamic batching (None: defaults);
+        `model` is the model every server loads (None: ResNet-50)."""
+        self.model = model or ModelChoice()
         self._cuda = cuda
         self._weights = weights
         self._start_timeout_s = start_timeout_s
@@ -85,6 +90,9 @@ class LocalBackend:
             return f"{config.key} is not a local configuration"
         if config.device == "cuda" and not self._cuda:
             return "needs CUDA, and this machine has no CUDA device"
+        reason = model_unavailable_reason(config.runtime, self.model.spec)
+        if reason is not None:
+            return reason
         if config.runtime == "bf16":
             from rnbench.inference.openvino_runtime import bf16_unavailable_reason
 
@@ -114,6 +122,7 @@ class LocalBackend:
         command += ["--runtime", config.runtime]
         if self._weights is not None:
             command += ["--weights", str(self._weights)]
+        command += self.model.server_args
         lines: list[str] = []
         with (
             tempfile.TemporaryFile("w+") as stderr,
@@ -179,6 +188,7 @@ class LocalBackend:
         ]
         if self._weights is not None:
             command += ["--weights", str(self._weights)]
+        command += self.model.server_args
         if self._max_batch is not None:
             command += ["--max-batch", str(self._max_batch)]
         if self._max_delay_ms is not None:

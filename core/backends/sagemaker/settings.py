@@ -99,7 +99,7 @@ def _config_table() -> dict[str, str]:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"sagemaker"})
+    unknown = sorted(set(data) - {"sagemaker", "model", "input_size"})  # model: core/model_choice
     if unknown:
         raise UsageError(f"{path}: unknown table or key {unknown[0]!r} (expected [sagemaker])")
     table = data.get("sagemaker", {})

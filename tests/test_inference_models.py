@@ -1,0 +1,127 @@
+"""Your own model (issue 16): names, files (TorchScript, ONNX), the ladder, identity, bad input.
+
+A tiny convolutional classifier made in the test's folder stands in for the user's model, so the
+tests stay fast; one torchvision name (mobilenet_v3_small, random weights) proves the registry.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from cli_support import run_cli
+from torch import nn
+
+from rnbench.inference.errors import DeviceUnavailable, InferenceUsageError
+from rnbench.inference.models import STUDY_MODEL, resolve_model
+from rnbench.inference.natural_images import agreement_batches
+from rnbench.inference.onnx_export import export_key
+from rnbench.inference.runtimes import agreement, load_runtime
+from rnbench.inference.weights import WeightsInfo
+
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.conv(x).relu().mean(dim=(2, 3)))
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RNBENCH_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _torchscript(tmp_path: Path) -> Path:
+    torch.manual_seed(1)
+    path = tmp_path / "tiny.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch calls TorchScript deprecated
+        torch.jit.trace(Tiny().eval(), torch.zeros(1, 3, 64, 64)).save(str(path))
+    return path
+
+
+def _onnx(tmp_path: Path, model: nn.Module | None = None, name: str = "tiny.onnx") -> Path:
+    torch.manual_seed(1)
+    path = tmp_path / name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            (model or Tiny()).eval(),
+            (torch.zeros(1, 3, 64, 64),),
+            str(path),
+            dynamo=False,
+            input_names=["images"],
+            output_names=["scores"],
+            dynamic_axes={"images": {0: "n"}, "scores": {0: "n"}},
+        )
+    return path
+
+
+def test_torchvision_name_takes_its_own_transforms_and_unknown_names_list_close_ones() -> None:
+    spec = resolve_model("mobilenet_v3_small")
+    assert (spec.input.resize, spec.input.crop) == (256, 224)
+    assert resolve_model(None) is STUDY_MODEL and STUDY_MODEL.key == "resnet50"
+    with pytest.raises(InferenceUsageError, match="did you mean mobilenet_v3_small"):
+        resolve_model("mobilenet_v3_smal")
+
+
+def test_torchscript_file_runs_eager_and_compiled_with_identity(tmp_path: Path) -> None:
+    spec = resolve_model(str(_torchscript(tmp_path)), input_size=64)
+    eager = load_runtime("eager", "cpu", None, spec)
+    compiled = load_runtime("compiled", "cpu", None, spec)
+    assert compiled.cost is not None and eager.cost == compiled.cost
+    assert compiled.cost.params == sum(p.numel() for p in Tiny().parameters())
+    assert compiled.cost.classes == 10 and compiled.cost.gflops is not None
+    batches = agreement_batches(count=2, spec=spec.input)
+    assert batches[0].shape == (1, 3, 64, 64)
+    top1_equal, deviation = agreement(compiled.runtime, eager.runtime, batches)
+    assert top1_equal and deviation < 1e-4
+
+
+def test_onnx_file_compiled_and_int8_but_eager_is_unavailable(tmp_path: Path) -> None:
+    spec = resolve_model(str(_onnx(tmp_path)), input_size=64)
+    with pytest.raises(DeviceUnavailable, match="ONNX file"):
+        load_runtime("eager", "cpu", None, spec)
+    compiled = load_runtime("compiled", "cpu", None, spec)
+    assert compiled.model is None and compiled.weights.kind == "file"
+    assert compiled.cost is not None and compiled.cost.classes == 10
+    # Conv: 8 x 31 x 31 outputs x 27 MACs; Linear: 8 x 10 MACs (2 FLOPs each)
+    assert compiled.cost.gflops == pytest.approx(2 * (8 * 31 * 31 * 27 + 80) / 1e9)
+    batch = np.zeros(spec.input.shape, np.float32)
+    assert compiled.runtime.logits(batch).shape == (1, 10)
+    int8 = load_runtime("int8", "cpu", None, spec)  # calibrated through the model's own input
+    assert int8.runtime.logits(batch).shape == (1, 10)
+    assert int8.reference is not int8.runtime
+
+
+def test_cache_keys_change_with_the_model(tmp_path: Path) -> None:
+    weights = WeightsInfo("random", "random (seed 0)", "")
+    keys = {
+        export_key(weights, spec.key)
+        for spec in (STUDY_MODEL, resolve_model("resnet18"), resolve_model("resnet18", 160))
+    }
+    assert len(keys) == 3
+
+
+def test_bad_models_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "model.txt"
+    text.write_text("no")
+    conv_out = _onnx(tmp_path, nn.Conv2d(3, 4, 3), "conv.onnx")  # output [N, 4, H, W]
+    for argv, message in (
+        (("--model", "mobilenet_v3_smal"), "did you mean"),
+        (("--model", str(text)), "not a TorchScript"),
+        (("--model", str(tmp_path / "missing.onnx")), "not found"),
+    ):
+        code, _, err = run_cli(capsys, "run", "local-cpu-compiled", *argv)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(InferenceUsageError, match=r"\[N, classes\]"):
+        load_runtime("compiled", "cpu", None, resolve_model(str(conv_out), input_size=64))
