@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -25,9 +27,20 @@ def read_image(path: Path) -> bytes:
         UsageError: unreadable file, not a JPEG/PNG image, corrupt, or too large.
     """
     try:
-        body = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise UsageError(f"image {path} is not a regular file")
+    with os.fdopen(descriptor, "rb") as file:
+        try:
+            body = file.read(MAX_BODY_BYTES + 1)  # at most one byte past the limit
+        except OSError as exc:
+            raise UsageError(f"cannot read image {path}: {exc.strerror or exc}") from exc
+    if len(body) > MAX_BODY_BYTES:
+        raise UsageError(f"image {path} is larger than the limit of {MAX_BODY_BYTES} bytes")
     check_image(body, str(path))
     return body
 

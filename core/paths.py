@@ -10,6 +10,8 @@ from pathlib import Path
 
 import platformdirs
 
+from rnbench.core.errors import UsageError
+
 APP = "rnbench"
 
 
@@ -23,7 +25,11 @@ def _base(kind: str) -> Path:
         path = Path(platformdirs.user_cache_dir(APP))
     else:
         path = Path(platformdirs.user_state_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # RNBENCH_HOME is a file, a read-only folder, ...
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot use {path} for rnbench's {kind} files: {reason}") from None
     return path
 
 

@@ -1,0 +1,60 @@
+"""Special files as input (issue 18, items 3 and 4): `--image` reads at most the limit plus one
+byte and refuses what is not a regular file (a FIFO would hang a plain read); an RNBENCH_HOME that
+is a file is one line and exit 2 for every command, not a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cli_support import run_cli
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_an_image_that_is_not_a_regular_file_is_refused_at_once(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if kind == "fifo":
+        image = tmp_path / "pipe.jpg"
+        os.mkfifo(image)  # nothing ever writes to it: a blocking read would wait forever
+    elif kind == "device":
+        image = Path("/dev/zero")  # endless: reading it whole grows without bound
+    else:
+        image = tmp_path
+    code, _, err = run_cli(
+        capsys, "test", "--url", "http://127.0.0.1:9/", "--image", str(image), "--duration", "1"
+    )
+    assert code == 2
+    assert err.strip().splitlines() == [f"rnbench: error: image {image} is not a regular file"]
+
+
+def test_an_image_past_the_limit_is_refused_without_reading_it_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rnbench.inference.contract import MAX_BODY_BYTES
+
+    image = tmp_path / "huge.jpg"
+    with image.open("wb") as file:
+        file.truncate(MAX_BODY_BYTES * 50)  # sparse: large on paper, nothing on disk
+    code, _, err = run_cli(capsys, "test", "--url", "http://127.0.0.1:9/", "--image", str(image))
+    assert code == 2
+    assert "larger than the limit" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [("configs",), ("results",), ("leftovers",)])
+def test_rnbench_home_that_is_a_file_is_one_line(
+    argv: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    monkeypatch.setenv("RNBENCH_HOME", str(home))
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"rnbench: error: cannot use {home}/data for rnbench's data files: Not a directory"
+    ]
+    assert home.read_text() == "not a folder"
