@@ -58,3 +58,20 @@ def test_rnbench_home_that_is_a_file_is_one_line(
         f"rnbench: error: cannot use {home}/data for rnbench's data files: Not a directory"
     ]
     assert home.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "http://user:s3cret@127.0.0.1:9/invocations",
+        "ftp://user:s3cret@host/x?X-Amz-Signature=s3cret",
+        "https://host/x?X-Amz-Signature=s3cret",
+    ],
+)
+def test_a_refused_url_never_echoes_its_secrets(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, "test", "--url", given, "--duration", "1")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "***" in err
+    assert "s3cret" not in out + err

@@ -105,23 +105,30 @@ def url(text: str) -> ForeignTarget:
         UsageError: not an http:// URL with a host and a valid port.
     """
     text = text.strip()
+    shown = redacted(text)
     try:
         parts = urllib.parse.urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise UsageError(f"bad URL {text!r}: {exc}") from None
+        raise UsageError(f"bad URL {shown!r}: {redacted(str(exc))}") from None
     if parts.scheme == "https":
-        raise UsageError(f"{text!r}: https is not supported; give an http:// URL")
+        raise UsageError(f"{shown!r}: https is not supported; give an http:// URL")
     if parts.scheme != "http":
-        raise UsageError(f"{text!r} is not an http:// URL (e.g. http://HOST:8080/invocations)")
+        raise UsageError(f"{shown!r} is not an http:// URL (e.g. http://HOST:8080/invocations)")
     if not parts.hostname:
-        raise UsageError(f"{text!r} has no host (e.g. http://HOST:8080/invocations)")
+        raise UsageError(f"{shown!r} has no host (e.g. http://HOST:8080/invocations)")
     if parts.username or parts.password or parts.fragment:
-        raise UsageError(f"{text!r}: credentials and #fragments are not supported in the URL")
+        raise UsageError(f"{shown!r}: credentials and #fragments are not supported in the URL")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     path = parts.path if parts.path not in ("", "/") else INVOCATIONS_PATH
     query = f"?{parts.query}" if parts.query else ""
     return ForeignTarget("url", f"http://{host}:{port or 80}{path}{query}")
+
+
+def redacted(text: str) -> str:
+    """`text` safe to show: a URL's user:password and its query values become `***`."""
+    text = re.sub(r"(?<=://)[^/@?#\s]*@", "***@", text)
+    return re.sub(r"(?<=[?&])([^=&#\s]+)=[^&#\s]*", r"\1=***", text)
 
 
 def parse(text: str) -> ForeignTarget:
