@@ -83,6 +83,10 @@ class RunRecord:
     cold_start_ms: float | None = None
     """Serverless: latency of the run's first request, sent alone before the load (a cold start
     after deploy or idle); never part of the percentiles. None for other configurations."""
+    latency_histogram: str = ""
+    """The whole run's final latency HDR histogram, encoded (compressed, base64: HdrHistogram's
+    standard encoding; microseconds). Empty for runs stored before rnbench kept it, and for
+    interrupted runs (their windows are what is left)."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))

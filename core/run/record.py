@@ -136,6 +136,7 @@ def build_record(
         max_logit_deviation=_float(details.get("max_logit_deviation")),
         mean_logit_deviation=_float(details.get("mean_logit_deviation")),
         note=saturation_note(summary) if summary else "",
+        latency_histogram=summary.histogram if summary else "",
     )
 
 
