@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test check bench bench-loadgen clean
+.PHONY: install chromium run test check bench bench-loadgen clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,8 +18,13 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/rnbench-tui
 
-test: install
+test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The report's page test opens it in Debian's headless Chromium; without it that test skips.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the report's browser test will skip"
 
 check: install
 	$(VENV)/bin/ruff check .

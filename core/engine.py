@@ -34,7 +34,7 @@ from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.run.record import TestPlan
 from rnbench.core.run.sweep import SweepPoint, SweepRun
 from rnbench.core.run.testrun import TestRun, TestSnapshot
-from rnbench.results.export import export_csv
+from rnbench.results.export import export_runs
 from rnbench.results.prices import Price, PriceBook
 from rnbench.results.record import RunRecord
 from rnbench.results.store import RunStore
@@ -175,17 +175,17 @@ class Engine:
         return self.store.runs(limit)
 
     @speaks_engine_errors
-    def export(self, path: Path, run_ids: Sequence[str] | None = None) -> int:
-        """Write runs to CSV atomically; returns the number of rows.
+    def export(self, path: Path, run_ids: Sequence[str] | None = None, fmt: str = "csv") -> int:
+        """Write runs to `path` atomically as `fmt` (csv, json, parquet); returns the rows.
 
         Raises:
-            UsageError: the path cannot be written.
+            UsageError: the path cannot be written, or the format is unknown.
         """
         records = self.store.runs()
         if run_ids is not None:
             wanted = set(run_ids)
             records = [r for r in records if r.run_id in wanted]
-        return export_csv(records, path)
+        return export_runs(records, path, fmt)
 
     def start_sweep(
         self,

@@ -1,4 +1,4 @@
-"""CSV export of stored runs, written atomically so a failed export never leaves half a file.
+"""Export of stored runs (CSV, JSON, Parquet, from the runs DataFrame), written atomically so a failed export never leaves half a file.
 
 Columns are `RUN_COLUMNS` in order. Empty cells mean "none" (no price, no server timing), never
 zero; booleans are `true`/`false`; floats carry up to six decimals, without exponents.
@@ -6,16 +6,16 @@ zero; booleans are `true`/`false`; floats carry up to six decimals, without expo
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from rnbench.results.errors import ResultsUsageError
-from rnbench.results.record import RUN_COLUMNS, RunRecord
+from rnbench.results.frames import runs_frame
+from rnbench.results.record import RunRecord
 
 
 def format_cell(value: object) -> str:
@@ -38,6 +38,11 @@ def default_export_path(now: datetime | None = None) -> Path:
     return Path.cwd() / f"rnbench-runs-{now:%Y%m%d-%H%M%S}.csv"
 
 
+EXPORT_FORMATS = ("csv", "json", "parquet")
+"""What `export_runs` writes: CSV (cells as `format_cell`), JSON (a list of objects, null for
+none), Parquet (typed columns, through pyarrow)."""
+
+
 def export_csv(records: Iterable[RunRecord], path: Path) -> int:
     """Write runs to `path` as CSV (header = RUN_COLUMNS); returns the number of rows written.
 
@@ -47,29 +52,60 @@ def export_csv(records: Iterable[RunRecord], path: Path) -> int:
     Raises:
         ResultsUsageError: the folder does not exist, `path` is a folder, or the file cannot
             be written.
-            written.
+    """
+    return export_runs(records, path, "csv")
+
+
+def export_runs(records: Iterable[RunRecord], path: Path, fmt: str = "csv") -> int:
+    """Write runs to `path` in `fmt` (one of `EXPORT_FORMATS`), atomically; returns the rows.
+
+    Raises:
+        ResultsUsageError: an unknown format, or as `export_csv`.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ResultsUsageError(f"unknown export format {fmt!r}: one of {', '.join(EXPORT_FORMATS)}")
+    rows = 0
+
+    def write(temp: Path) -> None:
+        nonlocal rows
+        frame = runs_frame(records)
+        rows = len(frame)
+        if fmt == "csv":
+            cells = frame.map(format_cell) if len(frame) else frame
+            cells.to_csv(temp, index=False, lineterminator="\r\n", encoding="utf-8")
+        elif fmt == "json":
+            frame.to_json(temp, orient="records", indent=2)
+        else:
+            frame.infer_objects().to_parquet(temp, index=False)
+
+    write_atomically(path, write)
+    return rows
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(temp)` on a temporary file beside `path`, then rename it to `path`; on any
+    failure nothing is left behind (neither the temporary file nor half of `path`).
+
+    Raises:
+        ResultsUsageError: the folder does not exist, `path` is a folder, or a file cannot be
+            written there.
     """
     path = Path(path)
     folder = path.parent
     if path.is_dir():
-        raise ResultsUsageError(f"cannot export to {path}: it is a folder")
+        raise ResultsUsageError(f"cannot write {path}: it is a folder")
     if not folder.is_dir():
-        raise ResultsUsageError(f"cannot export to {path}: folder {folder} does not exist")
+        raise ResultsUsageError(f"cannot write {path}: folder {folder} does not exist")
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
         raise ResultsUsageError(f"cannot write {path}: {e.strerror or e}") from None
+    os.close(handle)
     temp = Path(temp_name)
-    rows = 0
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(RUN_COLUMNS)
-            for record in records:
-                writer.writerow([format_cell(getattr(record, name)) for name in RUN_COLUMNS])
-                rows += 1
-            out.flush()
-            os.fsync(out.fileno())
+        write(temp)
+        with open(temp, "rb") as done:
+            os.fsync(done.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except OSError as e:
@@ -78,4 +114,3 @@ def export_csv(records: Iterable[RunRecord], path: Path) -> int:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return rows

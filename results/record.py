@@ -104,6 +104,10 @@ class RunRecord:
     """Side of the model's square input, in pixels."""
     tps_per_gflop: float | None = None
     """Throughput per GFLOP of the model: img/s x GFLOPs per image comparable across models."""
+    latency_histogram: str = ""
+    """The whole run's final latency HDR histogram, encoded (compressed, base64: HdrHistogram's
+    standard encoding; microseconds). Empty for runs stored before rnbench kept it, and for
+    interrupted runs (their windows are what is left)."""
 
 
 RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))

@@ -148,3 +148,33 @@ def test_run_ids_sort_by_time_and_are_unique() -> None:
     late = new_run_id(datetime(2026, 1, 1, 10, 0, 1, tzinfo=UTC))
     assert early < late and early.startswith("20260101T100000005Z-")
     assert len({new_run_id() for _ in range(200)}) == 200
+
+
+def test_a_database_without_stored_histograms_stays_readable_and_then_keeps_them(
+    tmp_path: Path,
+) -> None:
+    from rnbench.core.loadgen.hist import decode_histogram, encode_histogram, new_histogram
+
+    path = tmp_path / "runs.sqlite3"
+    old = [n for n in RUN_COLUMNS if n != "latency_histogram"]
+    db = sqlite3.connect(path)
+    db.execute(f"CREATE TABLE runs ({', '.join(old)})")
+    db.execute("PRAGMA user_version=1")
+    record = make_record("before")
+    db.execute(
+        f"INSERT INTO runs VALUES ({', '.join('?' for _ in old)})",
+        [getattr(record, n) for n in old],
+    )
+    db.commit()
+    db.close()
+    histogram = new_histogram(60_000_000)
+    for us in (9_000, 10_000, 250_000):
+        histogram.record_value(us)
+    with RunStore(path) as store:
+        assert store.get("before").latency_histogram == ""
+        store.finish_run(make_record("after", latency_histogram=encode_histogram(histogram)))
+    with RunStore(path) as store:
+        kept = decode_histogram(store.get("after").latency_histogram)
+        assert kept.get_total_count() == 3
+        assert kept.get_max_value() == histogram.get_max_value()
+        assert store.get("before") == record

@@ -144,6 +144,7 @@ def build_record(
         cpu_flags=details.get("cpu_flags", ""),
         onnxruntime_version=details.get("onnxruntime_version", ""),
         openvino_version=details.get("openvino_version", ""),
+        latency_histogram=summary.histogram if summary else "",
     )
 
 

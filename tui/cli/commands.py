@@ -370,9 +370,20 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    path: Path = args.csv
-    rows = engine.export(path)
+    path: Path = args.csv or args.out
+    rows = engine.export(path, fmt="csv" if args.csv else args.format)
     print(f"wrote {rows} runs to {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from rnbench.results.frames import select_runs
+    from rnbench.results.report import write_report
+
+    engine = _engine(args)
+    records = select_runs(engine.runs(), args.runs, args.sweep, args.since)
+    path = write_report(records, args.out, args.slo_p99_ms)
+    print(f"wrote a report of {len(records)} runs to {path}")
     return 0
 
 

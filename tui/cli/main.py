@@ -30,6 +30,8 @@ examples:
   rnbench teardown --all                                     stop everything rnbench started
   rnbench results --study                                    every stored run, and the study
   rnbench export --csv runs.csv                              the same, as CSV
+  rnbench export --out runs.parquet --format parquet         ... or JSON, or Parquet
+  rnbench report --out report.html --slo-p99-ms 200          an offline HTML page with charts
   rnbench recommend --p99 200 --tps 500                      cheapest configuration for an SLO
 
 configurations: the study's five on SageMaker (c5, c5-neo, g4dn, g4dn-neo, inf1) and the local
@@ -344,8 +346,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--only-model", metavar="MODEL", help="only runs of this model")
 
-    p = sub.add_parser("export", help="export stored runs to CSV")
-    p.add_argument("--csv", type=Path, required=True, metavar="PATH")
+    p = sub.add_parser("export", help="export stored runs to CSV, JSON or Parquet")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--csv", type=Path, metavar="PATH", help="CSV to PATH (--format csv)")
+    where.add_argument("--out", type=Path, metavar="PATH", help="write to PATH as --format")
+    p.add_argument(
+        "--format",
+        choices=("csv", "json", "parquet"),
+        default="csv",
+        help="csv (empty cell: none), json (a list of objects, null: none) or parquet "
+        "(typed columns, through pyarrow); default csv",
+    )
+
+    p = sub.add_parser(
+        "report", help="one self-contained HTML page of stored runs, with charts (offline)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("rnbench-report.html"), metavar="FILE.html",
+        help="where to write it (default ./rnbench-report.html)",
+    )  # fmt: skip
+    chosen = p.add_mutually_exclusive_group()
+    chosen.add_argument("--runs", nargs="+", default=[], metavar="ID", help="these runs")
+    chosen.add_argument("--sweep", default="", metavar="ID", help="the runs of one sweep")
+    chosen.add_argument(
+        "--since", default="", metavar="DATE", help="runs started on or after DATE (UTC)"
+    )
+    p.add_argument(
+        "--slo-p99-ms", type=_checked(_positive_float), metavar="MS",
+        help="also say which configurations meet p99 <= MS, and the cheapest",
+    )  # fmt: skip
 
     p = sub.add_parser("recommend", help="cheapest measured configuration meeting an SLO")
     p.add_argument("--p99", type=_checked(_positive_float), required=True, metavar="MS")
