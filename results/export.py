@@ -1,4 +1,5 @@
-"""Export of stored runs (CSV, JSON, Parquet, from the runs DataFrame), written atomically so a failed export never leaves half a file.
+"""Export of stored runs (CSV, JSON, Parquet, from the runs DataFrame), written atomically so a
+failed export never leaves half a file.
 
 Columns are `RUN_COLUMNS` in order. Empty cells mean "none" (no price, no server timing), never
 zero; booleans are `true`/`false`; floats carry up to six decimals, without exponents.
@@ -63,7 +64,9 @@ def export_runs(records: Iterable[RunRecord], path: Path, fmt: str = "csv") -> i
         ResultsUsageError: an unknown format, or as `export_csv`.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ResultsUsageError(f"unknown export format {fmt!r}: one of {', '.join(EXPORT_FORMATS)}")
+        raise ResultsUsageError(
+            f"unknown export format {fmt!r}: one of {', '.join(EXPORT_FORMATS)}"
+        )
     rows = 0
 
     def write(temp: Path) -> None:

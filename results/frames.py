@@ -30,7 +30,9 @@ def windows_frame(windows: dict[str, Sequence[WindowRow]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run_id", *WINDOW_COLUMNS])
 
 
-def store_frames(store: RunStore, records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def store_frames(
+    store: RunStore, records: Sequence[RunRecord]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs frame, windows frame) of `records`, windows read from `store`.
 
     Raises:

@@ -104,9 +104,13 @@ def _summary(runs: pd.DataFrame, slo_p99_ms: float | None) -> str:
             out.append(
                 f"<p>SLO p99 &le; {slo_p99_ms:g} ms: {len(meets)} of {len(good)} finished runs "
                 f"meet it; {why}: <b>{escape(_label(best))}</b></p>"
-                + _table(("run", "TPS", "p99 ms", "$ per 1M"),
-                         [f"{_text(best['run_id'])}{_num(best, 'tps')}{_num(best, 'p99_ms')}"
-                          f"{_num(best, 'usd_per_1m')}"])  # fmt: skip
+                + _table(
+                    ("run", "TPS", "p99 ms", "$ per 1M"),
+                    [
+                        f"{_text(best['run_id'])}{_num(best, 'tps')}{_num(best, 'p99_ms')}"
+                        f"{_num(best, 'usd_per_1m')}"
+                    ],
+                )  # fmt: skip
             )
     return "".join(out)
 
@@ -114,7 +118,10 @@ def _summary(runs: pd.DataFrame, slo_p99_ms: float | None) -> str:
 def _sweeps(runs: pd.DataFrame) -> str:
     curves = sweep_curves(runs)
     if not curves:
-        return "<p>No sweep among these runs (a sweep: `rnbench test CONFIG --concurrency 1,4,16`).</p>"
+        return (
+            "<p>No sweep among these runs "
+            "(a sweep: `rnbench test CONFIG --concurrency 1,4,16`).</p>"
+        )
     out = []
     for sweep_id, curve in curves.items():
         points = list(zip(curve["x"].astype(float), curve["p99_ms"].astype(float), strict=True))
@@ -178,14 +185,21 @@ def _costs(runs: pd.DataFrame) -> str:
         f"{_text(r['price_source'] or 'no price')}"
         for _, r in shown.iterrows()
     ]
-    headers = ("run", "$/h", "$ per 1M", "inferences per $", "per hour", "price source (region, date)")
+    headers = (
+        "run",
+        "$/h",
+        "$ per 1M",
+        "inferences per $",
+        "per hour",
+        "price source (region, date)",
+    )
     return f'<div class="charts">{"".join(charts)}</div>' + _table(headers, rows)
 
 
 def _study(records: Sequence[RunRecord]) -> str:
     overlay = study_overlay(published_rows(), records)
     labels = [row.label for row in overlay]
-    series = [
+    series: list[tuple[str, list[float | None]]] = [
         ("published", [row.published_latency_ms for row in overlay]),
         ("threads / TPS", [row.littles_law_latency_ms for row in overlay]),
         ("rnbench mean", [row.measured.mean_ms if row.measured else None for row in overlay]),
@@ -249,14 +263,13 @@ def report_html(
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>rnbench report</title><style>{STYLE}</style></head><body>"
-        f"<h1>rnbench report</h1><p class='note'>{len(runs)} runs, written {when}. Status and notes of each run: see Provenance.</p>"
+        f"<h1>rnbench report</h1><p class='note'>{len(runs)} runs, written {when}. "
+        "Status and notes of each run: see Provenance.</p>"
         f"{body}</body></html>\n"
     )
 
 
-def write_report(
-    records: Sequence[RunRecord], path: Path, slo_p99_ms: float | None = None
-) -> Path:
+def write_report(records: Sequence[RunRecord], path: Path, slo_p99_ms: float | None = None) -> Path:
     """Write the report of `records` to `path` atomically; returns `path`.
 
     Raises:
@@ -266,5 +279,9 @@ def write_report(
     if not records:
         raise ResultsUsageError("no stored runs to report on: run a test first")
     page = report_html(records, slo_p99_ms)
-    write_atomically(path, lambda temp: temp.write_text(page, encoding="utf-8"))
+
+    def write(temp: Path) -> None:
+        temp.write_text(page, encoding="utf-8")
+
+    write_atomically(path, write)
     return path

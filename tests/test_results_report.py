@@ -1,4 +1,5 @@
-"""`rnbench report`: a page written from stored runs, opened in headless Chromium, held to the store."""
+"""`rnbench report`: a page written from stored runs, opened in headless Chromium, held to the
+store."""
 
 from __future__ import annotations
 
@@ -46,9 +47,12 @@ def _priced(run_id: str, tps: float, p99: float, **more: object) -> RunRecord:
 def _seed() -> dict[str, RunRecord]:
     """A 3-point sweep (priced), a run without price, and one interrupted run."""
     runs = {
-        "s1": _priced("s1", 12.0, 90.0, concurrency=1, sweep_id="sw1", started_at="2026-05-01T10:00:00Z"),
-        "s2": _priced("s2", 40.0, 120.0, concurrency=4, sweep_id="sw1", started_at="2026-05-01T10:01:00Z"),
-        "s3": _priced("s3", 44.0, 400.0, concurrency=16, sweep_id="sw1", started_at="2026-05-01T10:02:00Z"),
+        "s1": _priced("s1", 12.0, 90.0, concurrency=1, sweep_id="sw1",
+            started_at="2026-05-01T10:00:00Z"),
+        "s2": _priced("s2", 40.0, 120.0, concurrency=4, sweep_id="sw1",
+            started_at="2026-05-01T10:01:00Z"),
+        "s3": _priced("s3", 44.0, 400.0, concurrency=16, sweep_id="sw1",
+            started_at="2026-05-01T10:02:00Z"),
         "free": make_record("free", started_at="2026-05-02T09:00:00Z",
                             latency_histogram=_histogram([700.0, 790.0, 900.0] * 30)),
     }  # fmt: skip
@@ -56,9 +60,13 @@ def _seed() -> dict[str, RunRecord]:
     store = RunStore(path)
     for record in runs.values():
         store.finish_run(record)
-    store.begin_run(make_record("cut", started_at="2026-05-03T09:00:00Z", config="local-cpu-compiled"))
+    store.begin_run(
+        make_record("cut", started_at="2026-05-03T09:00:00Z", config="local-cpu-compiled")
+    )
     for i in range(3):
-        store.add_window("cut", WindowRow(i, i + 1.0, 10, 0, 10.0, 50.0, 48.0, 60.0, 62.0, 70.0 + i, 80.0))
+        store.add_window(
+            "cut", WindowRow(i, i + 1.0, 10, 0, 10.0, 50.0, 48.0, 60.0, 62.0, 70.0 + i, 80.0)
+        )
     store.close()  # the run's process "dies": its lock goes
     with RunStore(path) as store:
         assert store.mark_interrupted() == ["cut"]
@@ -106,7 +114,8 @@ def _chromium(page: Path, tmp: Path, *what: str) -> subprocess.CompletedProcess[
              f"--user-data-dir={tmp / 'profile'}", "--hide-scrollbars"]  # fmt: skip
     return subprocess.run(
         [CHROMIUM, *flags, *what, page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True, env={**os.environ, "HOME": str(tmp)},
+        capture_output=True, text=True, timeout=120, check=True,
+        env={**os.environ, "HOME": str(tmp)},
     )  # fmt: skip
 
 
@@ -200,5 +209,7 @@ def test_export_writes_json_and_parquet_with_none_kept(
     parquet = tmp_path / "runs.parquet"
     assert run_cli(capsys, "export", "--out", str(parquet), "--format", "parquet")[0] == 0
     frame = pd.read_parquet(parquet).set_index("run_id")
-    assert frame.loc["s3", "p99_ms"] == runs["s3"].p99_ms and pd.isna(frame.loc["free", "usd_per_1m"])
+    assert frame.loc["s3", "p99_ms"] == runs["s3"].p99_ms and pd.isna(
+        frame.loc["free", "usd_per_1m"]
+    )
     assert frame.loc["cut", "status"] == "interrupted"
