@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -94,9 +95,21 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
             written there.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()  # a link is followed: its target is replaced, the link kept
     folder = path.parent
     if path.is_dir():
         raise ResultsUsageError(f"cannot write {path}: it is a folder")
+    mode = 0o644
+    if path.exists():
+        existing = path.stat()
+        if not stat.S_ISREG(existing.st_mode):
+            raise ResultsUsageError(
+                f"cannot write {path}: it is not a regular file (a device, FIFO or socket)"
+            )
+        if not existing.st_mode & 0o222:
+            raise ResultsUsageError(f"cannot write {path}: it is read-only")
+        mode = stat.S_IMODE(existing.st_mode)  # the file it replaces keeps its mode
     if not folder.is_dir():
         raise ResultsUsageError(f"cannot write {path}: folder {folder} does not exist")
     try:
@@ -109,7 +122,7 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         write(temp)
         with open(temp, "rb") as done:
             os.fsync(done.fileno())
-        os.chmod(temp, 0o644)
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except OSError as e:
         temp.unlink(missing_ok=True)

@@ -75,3 +75,54 @@ def test_a_refused_url_never_echoes_its_secrets(
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "***" in err
     assert "s3cret" not in out + err
+
+
+def _store_one_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run_cli(capsys, "test", "--url", "http://127.0.0.1:9/", "--duration", "1",
+                         "--warmup", "0", "--concurrency", "1")  # fmt: skip
+    assert code in (0, 1)  # a run of connection errors is still a stored run
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RNBENCH_HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("target", ["/dev/full", "fifo"])
+def test_export_refuses_special_files_and_leaves_them_alone(
+    target: str, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store_one_run(capsys)
+    path = Path(target) if target.startswith("/") else home / "out.csv"
+    if target == "fifo":
+        os.mkfifo(path)
+    code, _, err = run_cli(capsys, "export", "--csv", str(path))
+    assert code == 2 and "not a regular file" in err and len(err.strip().splitlines()) == 1
+    assert path.is_char_device() if target.startswith("/") else path.is_fifo()
+
+
+def test_export_refuses_a_read_only_file_and_keeps_a_replaced_files_mode(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store_one_run(capsys)
+    locked, kept = home / "locked.csv", home / "kept.csv"
+    locked.write_text("mine")
+    locked.chmod(0o444)
+    code, _, err = run_cli(capsys, "export", "--csv", str(locked))
+    assert code == 2 and "read-only" in err and locked.read_text() == "mine"
+    kept.write_text("old")
+    kept.chmod(0o600)
+    assert run_cli(capsys, "export", "--csv", str(kept))[0] == 0
+    assert kept.stat().st_mode & 0o777 == 0o600 and kept.read_text().startswith("run_id")
+
+
+def test_export_through_a_symlink_writes_its_target_and_keeps_the_link(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store_one_run(capsys)
+    real, link = home / "real.csv", home / "link.csv"
+    real.write_text("old")
+    link.symlink_to(real)
+    assert run_cli(capsys, "export", "--csv", str(link))[0] == 0
+    assert link.is_symlink() and real.read_text().startswith("run_id")
