@@ -126,3 +126,21 @@ def test_export_through_a_symlink_writes_its_target_and_keeps_the_link(
     link.symlink_to(real)
     assert run_cli(capsys, "export", "--csv", str(link))[0] == 0
     assert link.is_symlink() and real.read_text().startswith("run_id")
+
+
+def test_a_run_where_nothing_succeeded_is_stored_with_its_errors(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    code, _, err = run_cli(capsys, "test", "--url", "http://127.0.0.1:1/", "--duration", "2",
+                           "--warmup", "0", "--concurrency", "1")  # fmt: skip
+    assert code == 1 and "no request succeeded" in err
+    printed = int(err.split("connection ")[1].split(")")[0])
+    out = home / "runs.csv"
+    assert run_cli(capsys, "export", "--csv", str(out))[0] == 0
+    with out.open() as file:
+        (row,) = list(csv.DictReader(file))
+    assert row["status"] == "failed" and int(row["errors"]) == printed > 0
+    assert row["errors_by_kind"] == f'{{"connection": {printed}}}'
+    assert float(row["duration_s"]) > 1.5

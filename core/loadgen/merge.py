@@ -154,7 +154,10 @@ class Merger:
             raise LoadError("the run stopped before measuring began")
         if self._ok == 0:
             errors = ", ".join(f"{k} {v}" for k, v in sorted(self._errors.items())) or "none"
-            raise LoadError(f"no request succeeded in {duration_s:.1f} s (errors: {errors})")
+            failure = LoadError(f"no request succeeded in {duration_s:.1f} s (errors: {errors})")
+            failure.errors = dict(self._errors)
+            failure.duration_s = duration_s
+            raise failure
         tps = self._ok / duration_s
         mean_ms = self._sum_us / self._ok / 1000.0
         p50, p90, p95, p99, top = stats_ms(self._latency)

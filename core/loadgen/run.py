@@ -96,6 +96,8 @@ class LoadRun:
         self._fresh: list[Window] = []
         self._state = "starting"
         self._error: str | None = None
+        self._failure: LoadError | None = None
+        """Why nothing could be summarised, with the errors counted (raised by `result`)."""
         self._summary: LoadSummary | None = None
         self._cancelled = False
         self._finished = threading.Event()
@@ -161,6 +163,8 @@ class LoadRun:
         if not self._finished.wait(timeout):
             raise LoadError(f"the load run did not finish within {timeout} s")
         if self._summary is None:
+            if self._failure is not None:
+                raise self._failure
             raise LoadError(self._error or "the load run failed")
         return self._summary
 
@@ -190,6 +194,7 @@ class LoadRun:
         except _Crash as exc:
             self._fail(str(exc), crashed=True)
         except LoadError as exc:
+            self._failure = exc  # result() raises it again, with the errors it counted
             self._fail(str(exc), crashed=False)
         except Exception as exc:  # a bug here must still end the run cleanly
             self._fail(f"load supervisor failed: {type(exc).__name__}: {exc}", crashed=True)

@@ -15,6 +15,11 @@ Arrival = Literal["constant", "poisson"]
 class LoadError(RnbenchError):
     """A load run failed: a load process crashed, or nothing could be measured."""
 
+    errors: dict[str, int] = {}  # noqa: RUF012 - replaced per instance, never mutated
+    """Failed requests by kind that the run counted before it failed (so they are stored)."""
+    duration_s: float = 0.0
+    """Measured seconds before it failed."""
+
 
 @dataclass(frozen=True)
 class LoadSpec:

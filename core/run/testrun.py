@@ -7,6 +7,7 @@ figures, when it has any). Front ends sample `snapshot()` at their own pace.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -16,7 +17,7 @@ from rnbench.core.backends.protocol import Backend
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen import open_load_run
 from rnbench.core.loadgen.transport import InvokeError
-from rnbench.core.loadgen.types import LoadSummary, Window
+from rnbench.core.loadgen.types import LoadError, LoadSummary, Window
 from rnbench.core.run.cold_start import first_request_ms
 from rnbench.core.run.record import TestPlan, build_record, run_status, with_server_latency
 from rnbench.core.run.windows import WindowLog
@@ -139,6 +140,8 @@ class TestRun:
             self._store.finish_run(record)
             with self._lock:
                 self._record = record
+        except LoadError as exc:  # nothing succeeded: its errors are stored with it
+            self._fail(str(exc), exc.errors, exc.duration_s)
         except (RnbenchError, ResultsError) as exc:  # a one-line message of its own
             self._fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the user, never a silent thread death
@@ -153,10 +156,20 @@ class TestRun:
         latency = self._backend.server_latency(self._plan.deployment, self._wall_start, time.time())
         return with_server_latency(record, latency)
 
-    def _fail(self, message: str) -> None:
+    def _fail(
+        self, message: str, errors: dict[str, int] | None = None, duration_s: float = 0.0
+    ) -> None:
         with self._lock:
             self._error = message
-        self._store.finish_run(replace(self._record_from(None, status="failed"), note=message))
+        record = replace(self._record_from(None, status="failed"), note=message)
+        if errors:
+            record = replace(
+                record,
+                errors=sum(errors.values()),
+                errors_by_kind=json.dumps(errors, sort_keys=True),
+                duration_s=duration_s,
+            )
+        self._store.finish_run(record)
 
     def _record_from(self, summary: LoadSummary | None, status: str) -> RunRecord:
         record = build_record(self._plan, self.run_id, self._started_at, summary, status)
