@@ -136,7 +136,9 @@ async def test_deploy_test_and_teardown_post_their_messages(
         await pilot.press("t")
         await settle(pilot)
         assert any(isinstance(x, m.TestStarted) for x in seen)
-        assert cell(app, "local-cpu", "state") in ("starting load 0s", "measuring 0s")
+        # The fake test is short: on a loaded machine it may already be ending when we look.
+        state = cell(app, "local-cpu", "state")
+        assert state.rsplit(" ", 1)[0] in ("starting load", "measuring", "ending"), state
         for _ in range(20):
             if any(isinstance(x, m.TestFinished) for x in seen):
                 break
