@@ -466,7 +466,8 @@ async def test_a_concurrency_list_runs_a_sweep_with_one_sweep_id(
         assert {s.stability_pct for s in specs} == {10.0} and {s.rate for s in specs} == {None}
         sweep_ids = {sweep_id for _, sweep_id in fake_engine.specs}
         assert len(sweep_ids) == 1 and "" not in sweep_ids
-        assert any(" 1/3 " in s for s in states) and any(" 3/3 " in s for s in states)
+        # States are sampled every 0.1 s; a loaded machine can finish a point between samples.
+        assert any("/3 " in s for s in states), states
         assert cell(app, "local-cpu-compiled", "state") == "in service"
         assert "point 3/3 started (16 clients, 3 s measured, until stable ±10 %" in log(app)
         # the live panel follows the current point: it shows the last run's snapshot
