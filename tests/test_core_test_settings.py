@@ -71,3 +71,12 @@ def test_checked_refuses_settings_that_do_not_fit(settings: TestSettings, messag
 def test_checked_passes_good_settings_through() -> None:
     settings = TestSettings((1, 4), 10.0, 0.0, (), None)
     assert checked(settings) is settings
+
+
+def test_one_client_is_said_in_the_singular() -> None:
+    from rnbench.core.loadgen.types import LoadSpec
+    from rnbench.core.run.options import describe_spec
+
+    assert describe_spec(LoadSpec(concurrency=1, duration_s=3, warmup_s=1)).startswith("1 client,")
+    assert describe_spec(LoadSpec(concurrency=2)).startswith("2 clients,")
+    assert TestSettings(concurrency=(1,)).describe().startswith("1 client,")

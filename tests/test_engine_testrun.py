@@ -98,3 +98,33 @@ def test_the_window_log_stores_every_window_and_merges_histograms(tmp_path: Path
     assert sum(count for _, count in log.buckets()) == 3
     rows = store.windows("r1")
     assert [(r.index, r.requests, r.errors) for r in rows] == [(0, 2, 1), (1, 1, 1)]
+
+
+def test_a_test_cancelled_partway_is_stored_interrupted_with_its_real_duration() -> None:
+    """A tear down or quit during a test (the TUI's `x`, `q`) cancels it: the stored run says
+    so, keeps the seconds it really ran, and never counts as the configuration's result."""
+    import time
+    from dataclasses import replace
+
+    from fake_servers import Behaviour, FakeServer, served_engine
+
+    from rnbench.results.analysis import recommend
+
+    with FakeServer(Behaviour(service_s=0.01)) as server:
+        engine = served_engine(server)
+        config = get_configuration("local-cpu")
+        spec = LoadSpec(concurrency=2, duration_s=8.0, warmup_s=0.0)
+        run = engine.start_test(config, spec, b"jpeg")
+        deadline = time.monotonic() + 30
+        while run.snapshot().phase != "measuring" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)
+        run.cancel()
+        record = run.wait(60)
+    assert record.status == "interrupted" and "cancelled after" in record.note
+    assert record.requests > 0 and 1.0 <= record.duration_s < 6.0
+    stored = {r.run_id: r for r in engine.runs()}[record.run_id]
+    assert (stored.status, stored.duration_s) == ("interrupted", record.duration_s)
+    priced = replace(stored, usd_per_hour=1.0)  # priced, it would be sized ...
+    assert recommend([replace(priced, status="ok")], 10_000.0, 1.0).best is not None
+    assert recommend([priced], 10_000.0, 1.0).best is None  # ... but never when cut short

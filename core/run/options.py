@@ -62,7 +62,8 @@ class TestSettings:
             rates = ",".join(f"{r:g}" for r in self.rate)
             load = f"open loop {rates} req/s (<= {max(self.concurrency)} in flight)"
         else:
-            load = f"{','.join(map(str, self.concurrency))} clients"
+            clients = "client" if self.concurrency == (1,) else "clients"
+            load = f"{','.join(map(str, self.concurrency))} {clients}"
         if len(self.rate or self.concurrency) > 1:
             load += " (sweep)"
         until = "" if self.stability_pct is None else f", until stable ±{self.stability_pct:g} %"
@@ -71,7 +72,8 @@ class TestSettings:
 
 def describe_spec(spec: LoadSpec) -> str:
     """One point's load: `4 clients` or `10 req/s open loop`, with its durations."""
-    load = f"{spec.concurrency} clients" if spec.rate is None else f"{spec.rate:g} req/s open loop"
+    clients = f"{spec.concurrency} client" + ("" if spec.concurrency == 1 else "s")
+    load = clients if spec.rate is None else f"{spec.rate:g} req/s open loop"
     until = "" if spec.stability_pct is None else f", until stable ±{spec.stability_pct:g} %"
     return f"{load}, {spec.duration_s:g} s measured{until} after {spec.warmup_s:g} s warm-up"
 

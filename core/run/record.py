@@ -71,6 +71,15 @@ def run_status(summary: LoadSummary, max_error_pct: float) -> tuple[str, str]:
     return "ok", ""
 
 
+def cancelled_note(summary: LoadSummary, spec: LoadSpec) -> str:
+    """The note of a run cut short by its front end (a tear down or a quit during the test)."""
+    planned = f" of {spec.duration_s:g} s planned" if spec.stability_pct is None else ""
+    return (
+        f"cancelled after {summary.duration_s:.1f} s{planned} (tear down or quit during the "
+        "test): figures from the part that ran, never the configuration's performance"
+    )
+
+
 def _errors(summary: LoadSummary) -> str:
     kinds = sorted(summary.errors.items(), key=lambda item: -item[1])
     return ", ".join(f"{kind} {count}" for kind, count in kinds) or "no errors"

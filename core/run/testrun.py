@@ -19,7 +19,13 @@ from rnbench.core.loadgen import open_load_run
 from rnbench.core.loadgen.transport import InvokeError
 from rnbench.core.loadgen.types import LoadError, LoadSummary, Window
 from rnbench.core.run.cold_start import first_request_ms
-from rnbench.core.run.record import TestPlan, build_record, run_status, with_server_latency
+from rnbench.core.run.record import (
+    TestPlan,
+    build_record,
+    cancelled_note,
+    run_status,
+    with_server_latency,
+)
 from rnbench.core.run.windows import WindowLog
 from rnbench.results.errors import ResultsError
 from rnbench.results.record import RunRecord
@@ -134,6 +140,8 @@ class TestRun:
             self._windows.add(self._load.poll())
             summary = self._load.result()
             status, note = run_status(summary, self._plan.spec.max_error_pct)
+            if self._cancelled:  # cut short (tear down, quit): never the row's performance
+                status, note = "interrupted", cancelled_note(summary, self._plan.spec)
             record = self._record_from(summary, status)  # its note: a saturated client, if so
             record = replace(record, note="; ".join(n for n in (note, record.note) if n))
             record = self._with_server_latency(record)
@@ -141,7 +149,8 @@ class TestRun:
             with self._lock:
                 self._record = record
         except LoadError as exc:  # nothing succeeded: its errors are stored with it
-            self._fail(str(exc), exc.errors, exc.duration_s)
+            status = "interrupted" if self._cancelled else "failed"
+            self._fail(str(exc), exc.errors, exc.duration_s, status)
         except (RnbenchError, ResultsError) as exc:  # a one-line message of its own
             self._fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the user, never a silent thread death
@@ -157,11 +166,15 @@ class TestRun:
         return with_server_latency(record, latency)
 
     def _fail(
-        self, message: str, errors: dict[str, int] | None = None, duration_s: float = 0.0
+        self,
+        message: str,
+        errors: dict[str, int] | None = None,
+        duration_s: float = 0.0,
+        status: str = "failed",
     ) -> None:
         with self._lock:
             self._error = message
-        record = replace(self._record_from(None, status="failed"), note=message)
+        record = replace(self._record_from(None, status=status), note=message)
         if errors:
             record = replace(
                 record,

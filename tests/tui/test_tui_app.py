@@ -518,6 +518,12 @@ async def test_tearing_down_during_a_sweep_stops_it(
         assert fake_engine.started_runs[0].cancelled
         assert len(fake_engine.started_runs) == 1  # the second point never started
         assert cell(app, "local-cpu-compiled", "state") == "not deployed"
+        for _ in range(30):  # the timer samples the cancelled run's end (2 Hz)
+            if "interrupted: cancelled after" in log(app):
+                break
+            await pilot.pause(0.1)
+        assert "interrupted: cancelled after" in log(app)
+        assert cell(app, "local-cpu-compiled", "tps") != "99.9"  # never the row's result
 
 
 async def test_teardown_during_a_test_reads_tearing_down(

@@ -193,6 +193,9 @@ class FakeRun:
                 mode=self.spec.mode,
                 sweep_id=self.sweep_id,
             )
+            if self.cancelled:  # as the engine's TestRun stores a run cut short
+                note = "cancelled after 1.0 s (tear down or quit during the test)"
+                record = replace(record, status="interrupted", note=note, tps=99.9)
         phase = "done" if record else ("failed" if finished else "measuring")
         return FakeSnapshot(
             self.config.key,

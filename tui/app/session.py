@@ -222,7 +222,7 @@ class Session:
                 self.end_activity(message.config_key)  # a teardown that cancelled it goes on
             self.stops.pop(message.config_key, None)
             self.test_totals.pop(message.config_key, None)
-        if message.record is not None:
+        if message.record is not None and message.record.status == "ok":  # as `refresh`
             self.last_runs[message.record.config] = message.record
 
     def stop_tests(self, key: str | None = None) -> None:
