@@ -35,8 +35,10 @@ from rnbench.core.run.record import TestPlan
 from rnbench.core.run.sweep import SweepPoint, SweepRun
 from rnbench.core.run.testrun import TestRun, TestSnapshot
 from rnbench.results.export import export_runs
+from rnbench.results.frames import select_runs
 from rnbench.results.prices import Price, PriceBook
 from rnbench.results.record import RunRecord
+from rnbench.results.report import write_report
 from rnbench.results.store import RunStore
 
 __all__ = ["Engine", "TestPlan", "TestRun", "TestSnapshot"]
@@ -186,6 +188,17 @@ class Engine:
             wanted = set(run_ids)
             records = [r for r in records if r.run_id in wanted]
         return export_runs(records, path, fmt)
+
+    @speaks_engine_errors
+    def report(self, path: Path, slo_p99_ms: float | None = None) -> int:
+        """Write the HTML report of every stored run to `path` atomically; returns the runs.
+
+        Raises:
+            UsageError: no stored runs, or the path cannot be written.
+        """
+        records = select_runs(self.store.runs())
+        write_report(records, path, slo_p99_ms)
+        return len(records)
 
     def start_sweep(
         self,

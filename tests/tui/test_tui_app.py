@@ -262,6 +262,26 @@ async def test_export_writes_where_it_says(
         assert f"wrote 7 run(s) to {target}" in log(app)
 
 
+async def test_report_key_writes_the_html_report_of_the_stored_runs(
+    fake_engine: FakeEngine, settings_path: Path, tmp_path: Path
+) -> None:
+    app = make_app(fake_engine, settings_path)
+    target = tmp_path / "report.html"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert app.screen.query_one("#path", Input).value.endswith("rnbench-report.html")
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportScreen)
+        assert f"wrote the report of 7 run(s) to {target}" in log(app)
+    page = target.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "run-b" in page  # a stored run's id
+
+
 async def test_results_screen_sorts_by_any_column(
     fake_engine: FakeEngine, settings_path: Path
 ) -> None:

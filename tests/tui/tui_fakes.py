@@ -354,6 +354,13 @@ class FakeEngine:
         path.write_text("run_id\n" + "".join(f"{r.run_id}\n" for r in self.runs_))
         return len(self.runs_)
 
+    def report(self, path: Path) -> int:
+        from rnbench.results.report import write_report
+
+        self.exported.append(path)
+        write_report(sorted(self.runs_, key=lambda r: r.started_at), path)
+        return len(self.runs_)
+
 
 def fresh(record: RunRecord, **changes: object) -> RunRecord:
     return replace(record, **changes)  # type: ignore[arg-type]

@@ -43,6 +43,13 @@ MAIN_KEYS: tuple[Key, ...] = (
     Key("s", "settings", "Settings", "Test settings: concurrency, duration, warm-up (saved)"),
     Key("e", "export", "Export", "Export every stored run to CSV (asks for the path)"),
     Key("r", "results", "Results", "Results: stored runs beside the study's published table"),
+    Key(
+        "R",
+        "report",
+        "Report",
+        "Write the HTML report of every stored run (asks for the path; readable offline)",
+        show=False,  # in help and the palette; the footer keeps its room at 80 columns
+    ),
     Key("question_mark", "help", "Help", "This help", show=True),
     Key("f1", "help", "Help", "This help", show=False),
     Key("q", "request_quit", "Quit", "Quit (asks what to do with anything still deployed)"),

@@ -116,10 +116,12 @@ class OwnedListed(Message):
 
 @dataclass
 class ExportWritten(Message):
-    """Runs were written to `path`."""
+    """Runs were written to `path`: as CSV, or as the HTML report."""
 
     path: Path
     rows: int
+    what: str = "csv"
+    """`csv` or `report`."""
 
 
 @dataclass

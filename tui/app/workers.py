@@ -25,6 +25,8 @@ from rnbench.tui.app import messages as m
 from rnbench.tui.app.port import EnginePort, TestRunLike
 
 Post = Callable[[Message], object]
+FileWork = Callable[[Post, EnginePort, Path], None]
+"""A worker that writes a file of the runs (`export`, `report`)."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -181,6 +183,16 @@ def export(post: Post, engine: EnginePort, path: Path) -> None:
         post(m.ActionFailed("", "export", one_line(exc)))
         return
     post(m.ExportWritten(path, rows))
+
+
+def report(post: Post, engine: EnginePort, path: Path) -> None:
+    """Write the HTML report of every stored run (`rnbench report`)."""
+    try:
+        runs = engine.report(path)
+    except Exception as exc:  # noqa: BLE001
+        post(m.ActionFailed("", "report", one_line(exc)))
+        return
+    post(m.ExportWritten(path, runs, "report"))
 
 
 def load_runs(post: Post, engine: EnginePort) -> None:

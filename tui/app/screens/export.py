@@ -1,4 +1,5 @@
-"""The export prompt: where to write the runs as CSV (a sensible default, editable).
+"""The export and report prompts: where to write the runs, as CSV or as the HTML report (a
+sensible default, editable).
 
 It writes the file itself (in a thread worker) and stays open when that fails, with the reason
 under the path as typed, so a wrong folder is fixed in place; it closes with what was written.
@@ -6,6 +7,7 @@ under the path as typed, so a wrong folder is fixed in place; it closes with wha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -20,24 +22,47 @@ from rnbench.tui.app import workers
 from rnbench.tui.app.port import EnginePort
 
 
+@dataclass(frozen=True)
+class FileKind:
+    """What the prompt writes."""
+
+    title: str
+    button: str
+    file_name: str
+    """The default file, in the current folder."""
+    work: workers.FileWork
+    """The worker that writes it."""
+
+
+CSV = FileKind("Export every stored run to CSV", "Export", "rnbench-runs.csv", workers.export)
+REPORT = FileKind(
+    "Write the HTML report of every stored run (charts, costs, provenance; one file, "
+    "readable offline)",
+    "Write report",
+    "rnbench-report.html",
+    workers.report,
+)
+
+
 class ExportScreen(ModalScreen[m.ExportWritten | None]):
     """Returns what was written, or None when cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default: Path, engine: EnginePort) -> None:
+    def __init__(self, folder: Path, engine: EnginePort, kind: FileKind = CSV) -> None:
         super().__init__()
-        self._default = default
+        self._default = folder / kind.file_name
         self._engine = engine
+        self._kind = kind
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Export every stored run to CSV", classes="dialog-title")
+            yield Label(self._kind.title, classes="dialog-title")
             yield Label("File (written atomically; an existing file is replaced)")
             yield Input(str(self._default), id="path")
             yield Label("", id="export-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Export (enter)", variant="primary", id="export")
+                yield Button(f"{self._kind.button} (enter)", variant="primary", id="export")
                 yield Button("Cancel (esc)", id="cancel")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -57,7 +82,7 @@ class ExportScreen(ModalScreen[m.ExportWritten | None]):
         self._error("")
         path = Path(text).expanduser().absolute()
         self.run_worker(
-            partial(workers.export, self.post_message, self._engine, path),
+            partial(self._kind.work, self.post_message, self._engine, path),
             name="export",
             group="export",
             thread=True,
@@ -74,7 +99,8 @@ class ExportScreen(ModalScreen[m.ExportWritten | None]):
 
     def on_action_failed(self, message: m.ActionFailed) -> None:
         message.stop()
-        self._error(f"could not export: {message.reason}")  # the path stays as typed
+        verb = "export" if self._kind is CSV else "write the report"
+        self._error(f"could not {verb}: {message.reason}")  # the path stays as typed
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -31,7 +31,7 @@ from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
 from rnbench.tui.app.screens.add_target import AddedTarget, AddTargetScreen
 from rnbench.tui.app.screens.confirm import ConfirmScreen
-from rnbench.tui.app.screens.export import ExportScreen
+from rnbench.tui.app.screens.export import REPORT, ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
 from rnbench.tui.app.screens.leftovers import LeftoversScreen
 from rnbench.tui.app.screens.quit import QuitScreen
@@ -296,7 +296,18 @@ class MainScreen(Screen[None]):
             if message is not None:
                 self.on_export_written(message)
 
-        self.app.push_screen(ExportScreen(Path.cwd() / "rnbench-runs.csv", engine), written)
+        self.app.push_screen(ExportScreen(Path.cwd(), engine), written)
+
+    def action_report(self) -> None:
+        engine = self.session.engine
+        if engine is None or not self.have_engine("report"):
+            return
+
+        def written(message: m.ExportWritten | None) -> None:
+            if message is not None:
+                self.on_export_written(message)
+
+        self.app.push_screen(ExportScreen(Path.cwd(), engine, REPORT), written)
 
     def action_results(self) -> None:
         if self.session.engine is None:
@@ -520,6 +531,8 @@ class MainScreen(Screen[None]):
 
     def on_export_written(self, message: m.ExportWritten) -> None:
         line = f"wrote {message.rows} run(s) to {message.path}"
+        if message.what == "report":
+            line = f"wrote the report of {message.rows} run(s) to {message.path}"
         self.log_line(line, "ok")
         self.notify(line, title="exported", timeout=8)
 
