@@ -51,3 +51,16 @@ def duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def address(text: str, width: int) -> str:
+    """A foreign target's `host:port/path` in `width` characters: the host and port whole, then
+    the path's end after an ellipsis (`10.0.0.5:8080/…/resnet50`); the whole text in the row's
+    details."""
+    if len(text) <= width:
+        return text
+    host, slash, path = text.partition("/")
+    room = width - len(host) - 2  # "/…"
+    if not slash or room < 3:
+        return text[: width - 1] + "…"
+    return f"{host}/…{path[-room:]}"

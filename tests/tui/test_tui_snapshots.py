@@ -104,3 +104,27 @@ def test_dialog_text_wraps_at_80x24(
 
 def test_main_screen_at_160x45(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
     assert snap_compare(make_app(settings_path), terminal_size=(160, 45), run_before=after_a_test)
+
+
+def test_main_screen_at_80x24(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    """At 80 columns the grid keeps its essential columns (the stored runs' figures), the footer
+    its essential keys and the log its lines. (Before a test: plotext's axis ticks in a 20-column
+    histogram are not the same from one render to the next.)"""
+
+    async def selected(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        grid = pilot.app.screen.query_one(ConfigGrid)
+        grid.move_cursor(row=grid.get_row_index("local-cpu-compiled"))
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=selected)
+
+
+def test_results_screen_at_80x24(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    async def results(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=results)

@@ -244,3 +244,21 @@ def test_an_empty_window_shows_dashes_not_zeros() -> None:
     assert "0.00" not in empty and "0.0 " not in empty and empty.count(fmt.NONE) == 5
     full = shown(Window(3, 4.0, 40, {}, 40.0, 380.0, 351.0, 400.0, 420.0, 460.0, 500.0))
     assert "351" in full and fmt.NONE not in full
+
+
+def test_a_long_foreign_address_keeps_its_host_port_and_the_end_of_its_path() -> None:
+    assert fmt.address("10.0.0.5:8080", 18) == "10.0.0.5:8080"
+    assert fmt.address("10.0.0.5:8080/v1/models/resnet50", 24) == "10.0.0.5:8080/…/resnet50"
+    assert len(fmt.address("127.0.0.1:35839/v1/models/x", 18)) == 18
+    assert fmt.address("a-very-long-host-name.example.com:8080/x", 18) == "a-very-long-host-…"
+
+
+def test_a_narrow_terminal_drops_the_least_needed_grid_columns_first() -> None:
+    from rnbench.tui.app.rows import GRID_COLUMNS, fitting_columns, grid_width
+
+    every = tuple(key for key, _, _ in GRID_COLUMNS)
+    assert fitting_columns(200) == every and grid_width(every) == 127
+    assert set(every) - set(fitting_columns(120)) == {"usd_up"}
+    at_80 = fitting_columns(80)
+    assert at_80 == ("config", "state", "up", "tps", "p50", "p99", "usd_1m")
+    assert grid_width(at_80) <= 80

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rnbench.core.backends.protocol import State, Status
@@ -13,8 +14,9 @@ from rnbench.results.record import RunRecord, cpu_text
 from rnbench.results.seed import PublishedRow
 from rnbench.tui import fmt
 
+CONFIG_WIDTH = 18
 GRID_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("config", "configuration", 18),
+    ("config", "configuration", CONFIG_WIDTH),
     ("where", "runs on", 14),
     ("runtime", "runtime", 8),
     ("state", "state", 20),
@@ -28,6 +30,25 @@ GRID_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("study", "study", 5),
 )
 """(column key, header, width) of the grid, in order: 126 columns wide with padding."""
+DROP_ORDER = ("usd_up", "study", "errors", "where", "runtime")
+"""Columns a narrow terminal goes without, first dropped first: what is left at 80 columns is the
+row, what it is doing, and what it measured and costs (the rest is in the row's details line)."""
+
+
+def grid_width(keys: Sequence[str]) -> int:
+    """Terminal columns the grid needs for these columns: cells, their padding, the scroll bar."""
+    return sum(width + 2 for key, _, width in GRID_COLUMNS if key in keys) + 2
+
+
+def fitting_columns(terminal_width: int) -> tuple[str, ...]:
+    """The grid's columns for a terminal this wide: all, less those of `DROP_ORDER` it cannot
+    fit."""
+    keys = [key for key, _, _ in GRID_COLUMNS]
+    for dropped in DROP_ORDER:
+        if grid_width(keys) <= terminal_width:
+            break
+        keys.remove(dropped)
+    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -84,13 +105,14 @@ def grid_cells(facts: RowFacts, now: float) -> dict[str, str]:
     """Cell text by column key."""
     config, last = facts.config, facts.last
     up = None if facts.deployed_at is None else max(0.0, now - facts.deployed_at)
-    if config.backend == "foreign":
+    foreign = config.backend == "foreign"
+    if foreign:
         up = None  # not rnbench's to run, nor to count the cost of
     accrued = None
     if up is not None and facts.price is not None:
         accrued = usd_accrued(facts.price.usd_per_hour, up)
     return {
-        "config": config.label if config.backend == "foreign" else config.key,
+        "config": fmt.address(config.label, CONFIG_WIDTH) if foreign else config.key,
         "where": where(config),
         "runtime": config.runtime,
         "state": state_text(facts),

@@ -563,6 +563,7 @@ class MainScreen(Screen[None]):
         footer = self.query_one(Footer)
         footer.compact = event.size.width < WIDE
         footer.show_command_palette = event.size.width >= WIDE
+        self.query_one(ConfigGrid).fit(event.size.width)
 
 
 def foreign_hint(config: Configuration, settings: str) -> str:

@@ -44,6 +44,9 @@ LEFT = {"source", "config", "weights", "runtime", "started", "mode", "stable"}
 TABS = ("tab-runs", "tab-overlay", "tab-sweeps", "tab-slo")
 
 
+CHARTS_HINT = "cost charts need 30 rows; R on the main screen writes them in the report"
+
+
 class ResultsScreen(Screen[None]):
     """Stored runs and the study's table, sortable, with cost charts."""
 
@@ -71,6 +74,7 @@ class ResultsScreen(Screen[None]):
             with TabPane("1 Runs", id=TABS[0]):
                 yield DataTable(id="results-table", zebra_stripes=True, cursor_type="row")
                 yield Static(Text(NOTE, style="dim"), id="results-note")
+                yield Static(CHARTS_HINT, id="charts-hint")
                 with Horizontal(id="charts"):
                     yield PlotextPlot(id="chart-usd-1m")
                     yield PlotextPlot(id="chart-per-usd")

@@ -1,4 +1,8 @@
-"""The grid: one row per configuration, updated in place so the cursor never jumps."""
+"""The grid: one row per configuration, updated in place so the cursor never jumps.
+
+A terminal narrower than the whole grid goes without its least needed columns (`DROP_ORDER`)
+instead of a grid that scrolls sideways and hides its figures.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Literal
 from rich.text import Text
 from textual.widgets import DataTable
 
-from rnbench.tui.app.rows import GRID_COLUMNS, RowFacts, grid_cells
+from rnbench.tui.app.rows import GRID_COLUMNS, RowFacts, fitting_columns, grid_cells
 
 STATE_STYLES: dict[str, str] = {
     "in service": "bold green",
@@ -28,11 +32,37 @@ class ConfigGrid(DataTable[Text]):
     ConfigGrid { height: auto; max-height: 14; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.keys = tuple(key for key, _, _ in GRID_COLUMNS)
+        """The columns shown."""
+        self._facts: Sequence[RowFacts] = ()
+        self._now = 0.0
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for key, header, width in GRID_COLUMNS:
+        self._add_columns()
+
+    def _columns(self) -> list[tuple[str, str, int]]:
+        return [c for c in GRID_COLUMNS if c[0] in self.keys]
+
+    def _add_columns(self) -> None:
+        for key, header, width in self._columns():
             self.add_column(Text(header, justify=_justify(key)), key=key, width=width)
+
+    def fit(self, terminal_width: int) -> None:
+        """Show the columns that fit in `terminal_width` (`fitting_columns`)."""
+        keys = fitting_columns(terminal_width)
+        if keys == self.keys:
+            return
+        self.keys = keys
+        selected = self.selected_key
+        self.clear(columns=True)
+        self._add_columns()
+        self.show(self._facts, self._now)
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(selected))
 
     @property
     def selected_key(self) -> str | None:
@@ -43,6 +73,7 @@ class ConfigGrid(DataTable[Text]):
 
     def show(self, facts: Sequence[RowFacts], now: float) -> None:
         """Show these rows: cells change in place when the configurations are the same."""
+        self._facts, self._now = facts, now
         keys = [f.config.key for f in facts]
         current = [r.key.value for r in self.ordered_rows]
         if keys != current:
@@ -55,11 +86,10 @@ class ConfigGrid(DataTable[Text]):
                 if self.get_cell(f.config.key, column) != text:
                     self.update_cell(f.config.key, column, text)
 
-    @staticmethod
-    def _cells(facts: RowFacts, now: float) -> dict[str, Text]:
+    def _cells(self, facts: RowFacts, now: float) -> dict[str, Text]:
         cells = grid_cells(facts, now)
         out: dict[str, Text] = {}
-        for key, _, _ in GRID_COLUMNS:
+        for key, _, _ in self._columns():
             style = _state_style(cells[key]) if key == "state" else ""
             out[key] = Text(cells[key], style=style, justify=_justify(key))
         return out
