@@ -7,6 +7,7 @@ zero; booleans are `true`/`false`; floats carry up to six decimals, without expo
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import stat
@@ -70,34 +71,67 @@ def export_runs(records: Iterable[RunRecord], path: Path, fmt: str = "csv") -> i
         )
     rows = 0
 
-    def write(temp: Path) -> None:
+    def render() -> bytes:
         nonlocal rows
         frame = runs_frame(records)
         rows = len(frame)
         if fmt == "csv":
             cells = frame.map(format_cell) if len(frame) else frame
-            cells.to_csv(temp, index=False, lineterminator="\r\n", encoding="utf-8")
-        elif fmt == "json":
-            frame.to_json(temp, orient="records", indent=2)
-        else:
-            frame.infer_objects().to_parquet(temp, index=False)
+            return str(cells.to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
+        if fmt == "json":
+            return str(frame.to_json(orient="records", indent=2)).encode("utf-8")
+        return bytes(frame.infer_objects().to_parquet(None, index=False))
 
-    write_atomically(path, write)
+    write_atomically(path, render)
     return rows
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(temp)` on a temporary file beside `path`, then rename it to `path`; on any
-    failure nothing is left behind (neither the temporary file nor half of `path`).
+def write_atomically(path: Path, render: Callable[[], bytes]) -> None:
+    """Write the bytes `render()` makes to a temporary file beside `path` (with `os.write`, then
+    fsync, so that a full disk fails here and not after the rename), then rename it to `path`.
+    On any failure nothing is left behind (neither the temporary file nor half of `path`) and a
+    file already at `path` is untouched.
 
     Raises:
-        ResultsUsageError: the folder does not exist, `path` is a folder, or a file cannot be
-            written there.
+        ResultsUsageError: the folder does not exist, `path` is a folder, a special file or
+            read-only, or the file cannot be written there (a full disk: "no space left on
+            device").
     """
     path = Path(path)
     if path.is_symlink():
         path = path.resolve()  # a link is followed: its target is replaced, the link kept
-    folder = path.parent
+    mode = _writable_mode(path)
+    try:
+        data = render()
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as e:
+        raise ResultsUsageError(cannot_write(path, e)) from None
+    temp = Path(temp_name)
+    try:
+        try:
+            _write_all(handle, data)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except OSError as e:
+        temp.unlink(missing_ok=True)
+        raise ResultsUsageError(cannot_write(path, e)) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _writable_mode(path: Path) -> int:
+    """The mode the written file gets (that of the file it replaces, else 0644).
+
+    Raises:
+        ResultsUsageError: `path` is a folder, a special file or read-only, or its folder does
+            not exist.
+    """
     if path.is_dir():
         raise ResultsUsageError(f"cannot write {path}: it is a folder")
     mode = 0o644
@@ -110,23 +144,19 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         if not existing.st_mode & 0o222:
             raise ResultsUsageError(f"cannot write {path}: it is read-only")
         mode = stat.S_IMODE(existing.st_mode)  # the file it replaces keeps its mode
-    if not folder.is_dir():
-        raise ResultsUsageError(f"cannot write {path}: folder {folder} does not exist")
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise ResultsUsageError(f"cannot write {path}: {e.strerror or e}") from None
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        write(temp)
-        with open(temp, "rb") as done:
-            os.fsync(done.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except OSError as e:
-        temp.unlink(missing_ok=True)
-        raise ResultsUsageError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    if not path.parent.is_dir():
+        raise ResultsUsageError(f"cannot write {path}: folder {path.parent} does not exist")
+    return mode
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
+def cannot_write(path: Path, error: OSError) -> str:
+    """One line: why `path` could not be written (a full disk says "no space left on device")."""
+    if error.errno == errno.ENOSPC:
+        return f"cannot write {path}: no space left on device"
+    return f"cannot write {path}: {error.strerror or error}"

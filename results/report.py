@@ -280,8 +280,5 @@ def write_report(records: Sequence[RunRecord], path: Path, slo_p99_ms: float | N
         raise ResultsUsageError("no stored runs to report on: run a test first")
     page = report_html(records, slo_p99_ms)
 
-    def write(temp: Path) -> None:
-        temp.write_text(page, encoding="utf-8")
-
-    write_atomically(path, write)
+    write_atomically(path, lambda: page.encode("utf-8"))
     return path

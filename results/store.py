@@ -14,6 +14,7 @@ the schema version. One connection is shared by all threads, behind a lock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -34,6 +35,8 @@ from rnbench.results.record import RUN_COLUMNS, RunRecord
 
 SCHEMA_VERSION = 1
 """Bumped when a change needs more than adding `runs` columns."""
+NO_SPACE = "no space left on device"
+"""What a write error says when the disk is full, whatever SQLite or the OS called it."""
 
 
 @dataclass(frozen=True)
@@ -111,15 +114,34 @@ class RunStore:
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as e:
-            raise ResultsUsageError(f"cannot open results database {self.path}: {e}") from None
+            raise ResultsUsageError(
+                f"cannot open results database {self.path}: {self._reason(e)}"
+            ) from None
         try:
             self._open()
         except sqlite3.Error as e:
             self._db.close()
+            reason = self._reason(e)
+            if reason == NO_SPACE:  # the database is fine: there is no room for its journal
+                raise ResultsUsageError(
+                    f"cannot open results database {self.path}: {reason}"
+                ) from None
             raise ResultsUsageError(f"results database {self.path} is unreadable: {e}") from None
         except ResultsUsageError:
             self._db.close()
             raise
+
+    def _reason(self, error: sqlite3.Error) -> str:
+        """SQLite's message, or `no space left on device` when the disk is full: SQLite says
+        "database or disk is full", or only "disk I/O error" when a journal cannot grow."""
+        code = getattr(error, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_FULL or "database or disk is full" in str(error):
+            return NO_SPACE
+        if code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+            with contextlib.suppress(OSError):
+                if os.statvfs(self.path.parent).f_bavail == 0:
+                    return NO_SPACE
+        return str(error)
 
     def _open(self) -> None:
         db = self._db
@@ -175,7 +197,9 @@ class RunStore:
             except sqlite3.IntegrityError as e:
                 raise ResultsUsageError(f"cannot {what}: {e}") from None
             except sqlite3.Error as e:
-                raise ResultsError(f"results database {self.path}: cannot {what}: {e}") from None
+                raise ResultsError(
+                    f"results database {self.path}: cannot {what}: {self._reason(e)}"
+                ) from None
 
     def _write_run(self, record: RunRecord, verb: str) -> None:
         values = [getattr(record, n) for n in RUN_COLUMNS]
@@ -210,7 +234,8 @@ class RunStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise ResultsError(f"cannot create {path}: {e.strerror or e}") from None
+            reason = NO_SPACE if e.errno == errno.ENOSPC else e.strerror or e
+            raise ResultsError(f"cannot create {path}: {reason}") from None
         fcntl.flock(fd, fcntl.LOCK_EX)
         self._held[run_id] = fd
 

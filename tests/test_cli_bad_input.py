@@ -173,7 +173,22 @@ CASES: list[tuple[str, list[str], Setup | None, str]] = [
     ("sagemaker-unavailable-test", ["test", "c5", "--duration", "1"], None, "no AWS region"),
     ("sagemaker-unavailable-run", ["run", "c5-neo", "--duration", "1"], None, "no AWS region"),
     ("sagemaker-unavailable-deploy", ["deploy", "g4dn"], None, "no AWS region"),
+    # a URL's secrets (user:password, query values) are never echoed: see SECRET below
+    ("url-hidden-key-not-given-here", ["test", "url:http://10.9.9.9:9/x?X-Amz-Signature=***"],
+     None, "give the URL again"),
+    ("url-https-with-secret", ["test", "--url", "https://h/x?X-Amz-Signature=s3cret"], None,
+     "https"),
+    ("url-userinfo-secret", ["test", "--url", "http://user:s3cret@h/x"], None, "credentials"),
+    ("url-bad-port-with-secret", ["test", "--url", "http://h:99999/x?token=s3cret"], None,
+     "bad URL"),
+    ("url-ftp-with-secret", ["test", "--url", "ftp://h/x?s3cret"], None, "not an http"),
+    ("deploy-url-with-secret", ["deploy", "url:http://h:1/x?token=s3cret"], None,
+     "does not deploy"),
+    ("compile-url-with-secret", ["compile", "url:http://h:1/x?token=s3cret"], None,
+     "does not deploy"),
 ]  # fmt: skip
+SECRET = "s3cret"
+"""What no message may show of a case's URL."""
 
 
 def _no_exec(*args: object) -> None:
@@ -236,6 +251,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert len(lines) == 1 and lines[0].startswith("rnbench"), err
     assert "error:" in lines[0] and word.lower() in lines[0].lower(), lines[0]
     assert "Traceback" not in err and out == ""
+    assert SECRET not in err
     assert _digest(results_database()) == before
     assert _state_files() == state_before  # no server record: nothing was started
 

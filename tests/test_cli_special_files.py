@@ -4,6 +4,7 @@ is a file is one line and exit 2 for every command, not a traceback."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -144,3 +145,40 @@ def test_a_run_where_nothing_succeeded_is_stored_with_its_errors(
     assert row["status"] == "failed" and int(row["errors"]) == printed > 0
     assert row["errors_by_kind"] == f'{{"connection": {printed}}}'
     assert float(row["duration_s"]) > 1.5
+
+
+@pytest.mark.parametrize(
+    ("argv", "call"),
+    [
+        (("export", "--csv"), "write"),
+        (("export", "--format", "json", "--out"), "write"),
+        (("export", "--format", "parquet", "--out"), "write"),
+        (("export", "--csv"), "fsync"),  # a disk that reports it full only when flushed
+        (("report", "--out"), "write"),
+    ],
+)
+def test_a_full_disk_fails_the_export_and_keeps_the_file_it_would_replace(
+    argv: tuple[str, ...],
+    call: str,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _store_one_run(capsys)
+    folder = home / "exports"
+    folder.mkdir()
+    path = folder / "runs.out"
+    path.write_text("the previous export")
+
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, call, full)
+    code, out, err = run_cli(capsys, *argv, str(path))
+    monkeypatch.undo()
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"rnbench: error: cannot write {path}: no space left on device"
+    ]
+    assert path.read_text() == "the previous export"
+    assert os.listdir(folder) == ["runs.out"]  # no temporary file left beside it

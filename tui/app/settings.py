@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rnbench.core.backends.foreign.targets import redacted
 from rnbench.core.errors import UsageError
 from rnbench.core.paths import data_dir
 from rnbench.core.run.options import TestSettings, parse
@@ -27,7 +28,9 @@ class SavedTarget:
     """A foreign target added in an earlier session."""
 
     key: str
-    """`url:http://...` or `endpoint:NAME` (core/backends/foreign/targets.py)."""
+    """`url:http://...` or `endpoint:NAME` (core/backends/foreign/targets.py); a URL's query
+    values are stored as `***`, never as given (they may be secrets): such a target asks for
+    its URL again in a later session."""
     usd_per_hour: float | None = None
     """The price the user gave; None when none."""
 
@@ -80,6 +83,11 @@ def load_targets(path: Path) -> list[SavedTarget]:
         return []
 
 
+def _safe(target: SavedTarget) -> dict[str, object]:
+    """What is written of a saved target: its key with any URL secrets hidden."""
+    return {**asdict(target), "key": redacted(target.key)}
+
+
 def save(path: Path, settings: TestSettings, targets: list[SavedTarget] | None = None) -> None:
     """Write the settings (and `targets`; None keeps those already saved) atomically.
 
@@ -91,7 +99,7 @@ def save(path: Path, settings: TestSettings, targets: list[SavedTarget] | None =
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tui-settings-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({**asdict(settings), TARGETS: [asdict(t) for t in kept]}, out, indent=2)
+            json.dump({**asdict(settings), TARGETS: [_safe(t) for t in kept]}, out, indent=2)
         os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"cannot save settings to {path}: {exc.strerror or exc}") from None

@@ -120,6 +120,7 @@ class ForeignBackend:
     # ---- the two kinds -----------------------------------------------------------------------
 
     def _describe_url(self, config: Configuration, target: ForeignTarget) -> Status:
+        """Its deployment sends to the URL as given; its resource id (shown) hides query values."""
         host, port, path = foreign.url_parts(target)
         http_target = HttpTarget(host, port, path)
         problem = ping(host, port, foreign.ping_path(path))

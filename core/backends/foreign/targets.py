@@ -5,13 +5,21 @@ speaks the SageMaker container contract (`url:http://HOST:PORT/invocations`). rn
 load-tests it: it never deploys, compiles or tears one down, never lists one among what it owns,
 and prices it only when the user gives a price. Its key is the configuration key its runs are
 stored under, so a foreign target is a grid row and a record like any configuration.
+
+A URL's query may carry secrets (`?X-Amz-Signature=...`, `?token=...`): its values are `***` in
+the key, the label and every message, so they never reach the results database, an export, a
+report, a log line or the TUI's settings file. Requests still go to the URL as given
+(`ForeignTarget.sent_to`). A key with hidden values names the target only in the process the
+URL was given in (`from_key` looks it up among the URLs given here); elsewhere it asks for the
+URL again.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from rnbench.core.configs import Configuration
@@ -35,6 +43,8 @@ _ENDPOINT_PREFIX = "endpoint:"
 _URL_PREFIX = "url:"
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 """SageMaker's own rule for endpoint names."""
+HIDDEN = "***"
+"""What a URL's query values and user:password are replaced with wherever they are shown."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,22 @@ class ForeignTarget:
     kind: ForeignKind
     """`sagemaker-endpoint` (invoked through sagemaker-runtime) or `url` (plain HTTP)."""
     address: str
-    """The endpoint name, or the URL, normalised (`http://host:port/path`)."""
+    """The endpoint name, or the URL, normalised (`http://host:port/path`), its query's values
+    shown as `***`: safe to show and store."""
+    secret_address: str = field(default="", repr=False, compare=False)
+    """The URL with its query as given, when `address` hides its values; else empty. Only
+    requests are sent to it: it is never shown, stored or part of the key. Two URLs that
+    differ only in their query's values are one target (one endpoint, one key)."""
+
+    @property
+    def sent_to(self) -> str:
+        """Where requests go: the URL with its real query (the endpoint name for an endpoint)."""
+        return self.secret_address or self.address
 
     @property
     def key(self) -> str:
-        """`endpoint:NAME` or `url:http://...`: the configuration key runs are stored under."""
+        """`endpoint:NAME` or `url:http://...` (query values `***`): the configuration key runs
+        are stored under."""
         prefix = _ENDPOINT_PREFIX if self.kind == "sagemaker-endpoint" else _URL_PREFIX
         return prefix + self.address
 
@@ -66,16 +87,51 @@ class ForeignTarget:
 
     @classmethod
     def from_key(cls, key: str) -> ForeignTarget:
-        """The target a configuration key names (`endpoint:NAME`, `url:http://...`).
+        """The target a configuration key names (`endpoint:NAME`, `url:http://...`). A key whose
+        query values are hidden (`***`) names the URL given in this process under that key.
 
         Raises:
-            UsageError: the key names no valid foreign target.
+            UsageError: the key names no valid foreign target, or its query values are hidden
+                and its URL was not given in this process (give it again).
         """
         if key.startswith(_ENDPOINT_PREFIX):
             return endpoint(key.removeprefix(_ENDPOINT_PREFIX))
         if key.startswith(_URL_PREFIX):
-            return url(key.removeprefix(_URL_PREFIX))
+            target = url(key.removeprefix(_URL_PREFIX))
+            if target.secret_address:  # the key carries real values: it is the URL itself
+                return target
+            known = _given.get(target.key)
+            if known is not None:
+                return known
+            if "?" in target.address:  # values hidden, and not given here
+                raise UsageError(
+                    f"{target.key}: its query's values are not kept (they may be secrets); "
+                    "give the URL again (--url URL, or a in the TUI)"
+                )
+            return target
         raise UsageError(f"{key!r} is not a foreign target (endpoint:NAME or url:http://...)")
+
+
+_given: dict[str, ForeignTarget] = {}
+"""The URLs with a query given in this process, by key: what a key with hidden values names."""
+_given_lock = threading.Lock()
+
+
+def _remember(target: ForeignTarget) -> ForeignTarget:
+    """Note a URL with hidden query values, so that its key names it in this process (the URL
+    given last wins among those that differ only in their query's values)."""
+    with _given_lock:
+        _given[target.key] = target
+    return target
+
+
+def _hidden_query(query: str) -> str:
+    """`query` with each value `***` (`a=1&b` -> `a=***&***`: a bare item may be a token)."""
+    items = []
+    for item in query.split("&"):
+        name, equals, _ = item.partition("=")
+        items.append(f"{name}={HIDDEN}" if equals else HIDDEN)
+    return "&".join(items)
 
 
 def is_foreign_key(key: str) -> bool:
@@ -121,14 +177,19 @@ def url(text: str) -> ForeignTarget:
         raise UsageError(f"{shown!r}: credentials and #fragments are not supported in the URL")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     path = parts.path if parts.path not in ("", "/") else INVOCATIONS_PATH
-    query = f"?{parts.query}" if parts.query else ""
-    return ForeignTarget("url", f"http://{host}:{port or 80}{path}{query}")
+    base = f"http://{host}:{port or 80}{path}"
+    if not parts.query:
+        return ForeignTarget("url", base)
+    shown, given = f"{base}?{_hidden_query(parts.query)}", f"{base}?{parts.query}"
+    if shown == given:  # every value is already `***`: a stored key, resolved by `from_key`
+        return ForeignTarget("url", shown)
+    return _remember(ForeignTarget("url", shown, given))
 
 
 def redacted(text: str) -> str:
     """`text` safe to show: a URL's user:password and its query values become `***`."""
     text = re.sub(r"(?<=://)[^/@?#\s]*@", "***@", text)
-    return re.sub(r"(?<=[?&])([^=&#\s]+)=[^&#\s]*", r"\1=***", text)
+    return re.sub(r"(?<=\?)[^\s#'\"]+", lambda m: _hidden_query(m.group()), text)
 
 
 def parse(text: str) -> ForeignTarget:
@@ -149,8 +210,8 @@ def parse(text: str) -> ForeignTarget:
 
 
 def url_parts(target: ForeignTarget) -> tuple[str, int, str]:
-    """(host, port, path with query) of a `url` target."""
-    parts = urllib.parse.urlsplit(target.address)
+    """(host, port, path with its real query) of a `url` target: where requests are sent."""
+    parts = urllib.parse.urlsplit(target.sent_to)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return str(parts.hostname), int(parts.port or 80), path
 
