@@ -55,7 +55,8 @@ def build_engine(
     model: ModelChoice | None = None,
 ) -> Engine:
     """The engine with both backends (`max_batch`, `max_delay_ms`: local servers' dynamic
-    batching; None keeps the server's defaults).
+    batching; None keeps the server's defaults; `model`: what the local servers and the SageMaker
+    endpoints serve, None: ResNet-50).
 
     Raises:
         UsageError: the weights file, rnbench's config file, the results store or a price
@@ -82,7 +83,7 @@ def build_engine(
             max_delay_ms=max_delay_ms,
             model=model,
         ),
-        "sagemaker": SageMakerBackend(settings),
+        "sagemaker": SageMakerBackend(settings, model=model),
         "foreign": ForeignBackend(settings),
     }
     with leaf_errors_mapped():

@@ -161,15 +161,21 @@ def build_torch_model(
     return _torchvision_model(spec.name, weights_path)
 
 
+def hub_checkpoint(name: str) -> Path | None:
+    """The torch hub cache's copy of torchvision model `name`'s default weights, if there."""
+    import torch
+    from torchvision.models import get_model_weights
+
+    url = str(get_model_weights(name).DEFAULT.url)  # type: ignore[attr-defined]
+    candidate = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    return candidate if candidate.is_file() else None
+
+
 def _torchvision_model(name: str, weights_path: str | None) -> tuple[nn.Module, WeightsInfo]:
     import torch
-    from torchvision.models import get_model, get_model_weights
+    from torchvision.models import get_model
 
-    found = Path(weights_path).expanduser() if weights_path else None
-    if found is None:
-        url = str(get_model_weights(name).DEFAULT.url)  # type: ignore[attr-defined]
-        candidate = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-        found = candidate if candidate.is_file() else None
+    found = Path(weights_path).expanduser() if weights_path else hub_checkpoint(name)
     torch.manual_seed(RANDOM_SEED)
     model = get_model(name, weights=None)
     if found is None:

@@ -13,14 +13,17 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from rnbench.core.backends.sagemaker import package
-from rnbench.core.errors import DeployError
+from rnbench.core.backends.protocol import no_progress
+from rnbench.core.backends.sagemaker import loadable, package
+from rnbench.core.backends.sagemaker.served_model import served_model
+from rnbench.core.errors import UsageError
+from rnbench.inference.models import STUDY_MODEL
 
 
 def _extract(variant: package.Variant, dest: Path) -> ModuleType:
-    artifact = package.build_artifact(variant, lambda m: None)
+    artifact = package.build_artifact(variant, served_model(STUDY_MODEL, no_progress), no_progress)
     with tarfile.open(artifact.path) as archive:
-        assert sorted(archive.getnames()) == ["code/inference.py", "model.pth"]
+        assert sorted(archive.getnames()) == ["code/inference.py", "code/model.json", "model.pth"]
         archive.extractall(dest, filter="data")
     spec = importlib.util.spec_from_file_location(
         f"inference_{variant}", dest / "code/inference.py"
@@ -45,6 +48,7 @@ def _expected_top5(doggo_jpeg: bytes) -> list[int]:
 
 def test_uncompiled_handler_serves_the_study_jpeg(tmp_path: Path, doggo_jpeg: bytes) -> None:
     handler = _extract("eager", tmp_path)
+    assert handler.INPUT == handler.STUDY_INPUT  # model.json of ResNet-50: the study's pipeline
     model = handler.model_fn(str(tmp_path))
     batch = handler.input_fn(doggo_jpeg, "application/x-image")
     assert tuple(batch.shape) == (1, 3, 224, 224)
@@ -74,27 +78,35 @@ def test_neo_handler_supplies_only_input_and_output(tmp_path: Path, doggo_jpeg: 
 
 
 def test_torchscript_is_loadable_by_old_containers(tmp_path: Path) -> None:
-    path, _ = package.traced_model(lambda m: None)
-    package.check_torchscript(path)  # format version and operators
-    with zipfile.ZipFile(path) as archive:
+    model = served_model(STUDY_MODEL, no_progress)
+    writer = model.writer
+    for framework in ("1.9", "2.0", "2.6.0"):  # format version and operators
+        assert loadable.load_problem(model.path, framework, writer) is None
+    with zipfile.ZipFile(model.path) as archive:
         version = int(archive.read(f"{archive.namelist()[0].split('/')[0]}/version"))
-    assert version <= package.MAX_FILE_FORMAT_VERSION
+    assert version <= loadable.OLD_FORMAT_LIMIT
     # a newer format or an operator old torch lacks is refused before anything is uploaded
-    for record, data in (("version", b"11\n"), ("code/__torch__/m.py", b"x = torch.fancy_op(y)")):
+    for record, data, why in (
+        ("version", b"11\n", "file format 11 is newer than it reads (<= 10)"),
+        ("code/__torch__/m.py", b"x = torch.fancy_op(y)", "operators it may lack: fancy_op"),
+    ):
         forged = tmp_path / f"forged-{record.replace('/', '_')}.pth"
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(forged, "w") as dst:
+        with zipfile.ZipFile(model.path) as src, zipfile.ZipFile(forged, "w") as dst:
             for item in src.namelist():
                 if not item.endswith("/" + record):
                     dst.writestr(item, src.read(item))
             dst.writestr(f"archive/{record}", data)
-        with pytest.raises(DeployError):
-            package.check_torchscript(forged)
+        assert why in str(loadable.load_problem(forged, "2.0", writer))
+    (tmp_path / "not.pth").write_bytes(b"not a zip")
+    with pytest.raises(UsageError, match="not a TorchScript archive"):
+        loadable.load_problem(tmp_path / "not.pth", "2.0", writer)
 
 
 def test_archives_are_deterministic() -> None:
-    first = package.build_artifact("eager", lambda m: None)
+    model = served_model(STUDY_MODEL, no_progress)
+    first = package.build_artifact("eager", model, no_progress)
     first.path.unlink()
-    second = package.build_artifact("eager", lambda m: None)
+    second = package.build_artifact("eager", model, no_progress)
     assert first.sha256 == second.sha256 and first.s3_key == second.s3_key
 
 

@@ -82,6 +82,10 @@ def test_five_configurations_deploy_list_and_tear_down(backend: SageMakerBackend
         tags = naming.as_dict(sm.list_tags(ResourceArn=arn)["Tags"])
         assert tags[naming.MANAGED] == "true" and tags[naming.CONFIG] == config.key
         assert tags[naming.SESSION] == naming.SESSION_ID and tags[naming.CREATED_AT]
+        assert (deployment.details["model"], deployment.details["input_size"]) == (
+            "resnet50",
+            "224",
+        )
         model = sm.describe_model(ModelName=deployment.resource_id)
         container = model["PrimaryContainer"]
         assert container["Image"].endswith(

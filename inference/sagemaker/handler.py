@@ -1,13 +1,14 @@
-"""SageMaker PyTorch inference handler for the uncompiled ResNet-50 (packed as code/inference.py).
+"""SageMaker PyTorch inference handler for the uncompiled model (packed as code/inference.py).
 
 The container calls model_fn(model_dir) once, then for every request
 input_fn(body, content_type) -> predict_fn(batch, model) -> output_fn(prediction, accept).
-Request handling is the study's: PIL decode, Resize(255), CenterCrop(224), ToTensor, Normalize
-with ImageNet mean/std, batch of 1. The answer is JSON with the top-5 class indices and
-probabilities. Content types are compared by media type only (`image/jpeg; charset=binary` is
-`image/jpeg`); a refused request raises HttpError carrying its HTTP status (415 unsupported
-content type, 400 undecodable image, 406 an Accept other than JSON), which the serving toolkit
-answers with instead of a 500.
+Request handling is the study's: PIL decode, Resize, CenterCrop, ToTensor, Normalize, batch of 1,
+with the sizes and mean/std of `model.json` beside this script (rnbench writes the chosen
+model's); without one, the study's ResNet-50 numbers (Resize(255), CenterCrop(224), ImageNet).
+The answer is JSON with the top-5 class indices and probabilities. Content types are compared by
+media type only (`image/jpeg; charset=binary` is `image/jpeg`); a refused request raises HttpError
+carrying its HTTP status (415 unsupported content type, 400 undecodable image, 406 an Accept other
+than JSON), which the serving toolkit answers with instead of a 500.
 Self-contained: it runs on the container's torch (1.7 to 2.x), not rnbench's.
 """
 
@@ -44,12 +45,34 @@ except ImportError:  # outside the toolkit: an equivalent error carrying the sta
             super().__init__(status_code, self.message, self.phrase)
 
 
+MODEL_CONFIG = "model.json"
+"""The model's input pipeline, packed beside this script (rnbench writes it)."""
+STUDY_INPUT = {
+    "resize": 255,
+    "crop": 224,
+    "mean": [0.485, 0.456, 0.406],
+    "std": [0.229, 0.224, 0.225],
+}
+"""The study's ResNet-50 pipeline: used when there is no model.json (archives made before it)."""
+
+
+def input_config(folder: str = os.path.dirname(os.path.abspath(__file__))) -> "dict[str, Any]":
+    """resize, crop, mean and std from `folder`/model.json; the study's when it is absent."""
+    try:
+        with open(os.path.join(folder, MODEL_CONFIG), encoding="utf-8") as handle:
+            found = json.load(handle)
+    except FileNotFoundError:
+        return dict(STUDY_INPUT)
+    return {key: found.get(key, value) for key, value in STUDY_INPUT.items()}
+
+
+INPUT = input_config()
 _PREPROCESS = transforms.Compose(
     [
-        transforms.Resize(255),
-        transforms.CenterCrop(224),
+        transforms.Resize(INPUT["resize"]),
+        transforms.CenterCrop(INPUT["crop"]),
         transforms.ToTensor(),
-        transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+        transforms.Normalize(mean=INPUT["mean"], std=INPUT["std"]),
     ]
 )
 
@@ -68,10 +91,10 @@ def _neuron() -> Any:
 
 
 def model_fn(model_dir: str) -> Any:
-    """Load the TorchScript ResNet-50 (`model.pth`) onto the GPU when there is one.
+    """Load the TorchScript model (`model.pth`) onto the GPU when there is one.
 
     In a Neuron container (Inferentia2) the model is compiled for the NeuronCores with
-    torch_neuronx.trace on a [1, 3, 224, 224] input; a failure to compile fails the load (never a
+    torch_neuronx.trace on a [1, 3, crop, crop] input; a failure to compile fails the load (never a
     silent CPU fallback: the endpoint would claim Inferentia and run on the host CPU).
     """
     path = os.path.join(model_dir, "model.pth")
@@ -79,7 +102,7 @@ def model_fn(model_dir: str) -> Any:
     model.eval()
     neuron = _neuron()
     if neuron is not None:
-        return neuron.trace(model, torch.zeros(1, 3, 224, 224))
+        return neuron.trace(model, torch.zeros(1, 3, INPUT["crop"], INPUT["crop"]))
     return model
 
 
@@ -89,7 +112,7 @@ def _media_type(header: str) -> str:
 
 
 def input_fn(request_body: bytes, content_type: str = "application/x-image") -> torch.Tensor:
-    """Decode one JPEG/PNG into a normalised [1, 3, 224, 224] float32 batch.
+    """Decode one JPEG/PNG into a normalised [1, 3, crop, crop] float32 batch.
 
     Raises HttpError 415 for a content type other than an image one, 400 for an undecodable image.
     """

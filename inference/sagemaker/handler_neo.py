@@ -1,8 +1,9 @@
-"""SageMaker Neo handler for the compiled ResNet-50 (packed as code/inference.py).
+"""SageMaker Neo handler for the compiled model (packed as code/inference.py).
 
 The Neo inference container loads and runs the compiled model itself (its default model_fn and
 predict_fn); as in the reference study this script supplies only input_fn (the study's
-preprocessing) and output_fn (top-5 JSON, the same answer the uncompiled handler gives).
+preprocessing, at the sizes of `model.json` beside it, see handler.py) and output_fn
+(top-5 JSON, the same answer the uncompiled handler gives).
 Content types are compared by media type only (`image/jpeg; charset=binary` is
 `image/jpeg`); a refused request raises HttpError carrying its HTTP status (415 unsupported
 content type, 400 undecodable image, 406 an Accept other than JSON), which the serving toolkit
@@ -12,6 +13,8 @@ Self-contained: it runs on the container's torch (1.9 on ml_inf1, 2.0 on ml_c5/m
 
 import io
 import json
+import os
+from typing import Any
 
 import torch
 from PIL import Image
@@ -41,12 +44,34 @@ except ImportError:  # outside the toolkit: an equivalent error carrying the sta
             super().__init__(status_code, self.message, self.phrase)
 
 
+MODEL_CONFIG = "model.json"
+"""The model's input pipeline, packed beside this script (rnbench writes it)."""
+STUDY_INPUT = {
+    "resize": 255,
+    "crop": 224,
+    "mean": [0.485, 0.456, 0.406],
+    "std": [0.229, 0.224, 0.225],
+}
+"""The study's ResNet-50 pipeline: used when there is no model.json (archives made before it)."""
+
+
+def input_config(folder: str = os.path.dirname(os.path.abspath(__file__))) -> "dict[str, Any]":
+    """resize, crop, mean and std from `folder`/model.json; the study's when it is absent."""
+    try:
+        with open(os.path.join(folder, MODEL_CONFIG), encoding="utf-8") as handle:
+            found = json.load(handle)
+    except FileNotFoundError:
+        return dict(STUDY_INPUT)
+    return {key: found.get(key, value) for key, value in STUDY_INPUT.items()}
+
+
+INPUT = input_config()
 _PREPROCESS = transforms.Compose(
     [
-        transforms.Resize(255),
-        transforms.CenterCrop(224),
+        transforms.Resize(INPUT["resize"]),
+        transforms.CenterCrop(INPUT["crop"]),
         transforms.ToTensor(),
-        transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+        transforms.Normalize(mean=INPUT["mean"], std=INPUT["std"]),
     ]
 )
 
@@ -57,7 +82,7 @@ def _media_type(header: str) -> str:
 
 
 def input_fn(request_body: bytes, content_type: str = "application/x-image") -> torch.Tensor:
-    """Decode one JPEG/PNG into a normalised [1, 3, 224, 224] float32 batch.
+    """Decode one JPEG/PNG into a normalised [1, 3, crop, crop] float32 batch.
 
     Raises HttpError 415 for a content type other than an image one, 400 for an undecodable image.
     """

@@ -3,6 +3,11 @@
 Deploy creates model -> endpoint config -> endpoint, all named `rnbench-<config>-...` and
 tagged; when any step fails (an API error, compilation FAILED, endpoint Failed, a timeout)
 everything this call created is deleted again before the one-line DeployError is raised.
+
+The backend serves the front end's `ModelChoice` (ResNet-50 by default): packaging refuses, before
+anything is uploaded, a model the configuration's container cannot load; Neo compiles it at its
+own input shape; the endpoint's tags name it, so every run records the model it measured. An
+ONNX file's rows are unavailable, with `served_model.ONNX_REASON`.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ from rnbench.core.backends.sagemaker.identity import (
 )
 from rnbench.core.backends.sagemaker.images import model_server_env
 from rnbench.core.backends.sagemaker.runtime import SageMakerTarget
+from rnbench.core.backends.sagemaker.served_model import (
+    ONNX_REASON,
+    model_details,
+    served_key,
+    served_model,
+    served_text,
+)
 from rnbench.core.backends.sagemaker.settings import SageMakerSettings, serverless_problem
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import (
@@ -43,9 +55,9 @@ from rnbench.core.errors import (
     UsageError,
 )
 from rnbench.core.loadgen.transport import Reply
+from rnbench.core.model_choice import ModelChoice
 from rnbench.core.paths import state_dir
 
-DATA_SHAPE = json.dumps({"input0": list(package.INPUT_SHAPE)})
 SERVERLESS_TAG = "rnbench:serverless"
 """Tag on a serverless endpoint's resources: its memory size and max concurrency."""
 NEURON_STARTUP_S = 1200
@@ -58,9 +70,13 @@ class SageMakerBackend:
 
     name = "sagemaker"
 
-    def __init__(self, settings: SageMakerSettings, poll_s: float = 15.0) -> None:
+    def __init__(
+        self, settings: SageMakerSettings, poll_s: float = 15.0, model: ModelChoice | None = None
+    ) -> None:
+        """`model` is what every endpoint serves (None: the study's ResNet-50)."""
         self.settings = settings
         self.poll_s = poll_s
+        self.model = model or ModelChoice()
         self._clients: dict[str, Any] = {}
 
     @property
@@ -87,9 +103,7 @@ class SageMakerBackend:
         return self._clients[service]
 
     def _require(self, config: Configuration) -> None:
-        if config.backend != "sagemaker":
-            raise BackendUnavailable(f"{config.key} is not a SageMaker configuration")
-        reason = unavailable_reason(self.settings)
+        reason = self.unavailable_reason(config)
         if reason is not None:
             raise BackendUnavailable(f"{config.key}: {reason}")
 
@@ -101,13 +115,33 @@ class SageMakerBackend:
     def unavailable_reason(self, config: Configuration) -> str | None:
         if config.backend != "sagemaker":
             return f"{config.key} is not a SageMaker configuration"
+        if self.model.spec.kind == "onnx":
+            return ONNX_REASON
         return unavailable_reason(self.settings)
 
     # -- packaging and compiling ------------------------------------------------------------
     def _upload(self, config: Configuration, progress: Progress) -> tuple[str, package.Artifact]:
+        """Package the model for `config` and upload it (once); refuses, before anything is
+        uploaded, a model the configuration's container cannot load.
+
+        Raises:
+            UsageError: the container cannot load the model, or the model is unusable.
+            DeployError: the upload failed.
+        """
+        from rnbench.core.backends.sagemaker.images import image_choice
+
         variant: package.Variant = "neo" if config.neo_target else "eager"
-        progress(Step(Phase.PACKAGING, f"{config.key}: packaging the model ({variant})"))
-        artifact = package.build_artifact(variant, progress)
+        label = self.model.spec.label
+        progress(Step(Phase.PACKAGING, f"{config.key}: packaging {label} ({variant})"))
+        model = served_model(self.model.spec, progress)
+        choice = image_choice(config)
+        problem = model.load_problem(choice.torch_version)
+        if problem is not None:
+            raise UsageError(
+                f"{config.key}: {label} cannot run on PyTorch {choice.torch_version} "
+                f"({choice.repository}): {problem}"
+            )
+        artifact = package.build_artifact(variant, model, progress)
         bucket = default_bucket(self.settings)
         s3 = self.client("s3")
         try:
@@ -148,20 +182,21 @@ class SageMakerBackend:
     def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
         self._compile(config, progress)
 
-    def _compile(self, config: Configuration, progress: Progress) -> str:
-        """The compiled model's S3 URI, running a Neo job unless this input was compiled before."""
+    def _compile(self, config: Configuration, progress: Progress) -> tuple[str, package.Artifact]:
+        """The model's S3 URI (compiled: the Neo output, running a Neo job unless this input
+        was compiled before) and its archive."""
         self._require(config)
         from rnbench.core.backends.sagemaker.images import framework_version
 
         uri, artifact = self._upload(config, progress)
         if not config.compiled or config.neo_target is None:
-            return uri
+            return uri, artifact
         version = framework_version(config)
         record = f"{self.settings.region}/{config.neo_target}/{version}/{artifact.sha256[:16]}"
         known = self._compiled_uri(record)
         if known and self._exists_s3(known):
             progress(f"{config.key}: reusing Neo output {known}")
-            return known
+            return known, artifact
         bucket = uri.removeprefix("s3://").split("/")[0]
         job = naming.new_name(config.key, "neo")
         sm = self.client("sagemaker")
@@ -171,7 +206,7 @@ class SageMakerBackend:
                 RoleArn=self.settings.role,
                 InputConfig={
                     "S3Uri": uri,
-                    "DataInputConfig": DATA_SHAPE,
+                    "DataInputConfig": json.dumps({"input0": list(self.model.spec.input.shape)}),
                     "Framework": "PYTORCH",
                     "FrameworkVersion": version,
                 },
@@ -209,7 +244,7 @@ class SageMakerBackend:
         compiled = str(detail["ModelArtifacts"]["S3ModelArtifacts"])
         self._remember(record, compiled)
         progress(f"{config.key}: compiled for {config.neo_target}")
-        return compiled
+        return compiled, artifact
 
     # -- deploying ------------------------------------------------------------------------
     def _find(self, config: Configuration) -> res.OwnedEndpoint | None:
@@ -228,6 +263,7 @@ class SageMakerBackend:
             "weights": endpoint.tags.get("rnbench:weights", ""),
             "session": endpoint.tags.get(naming.SESSION, ""),
             "image": endpoint.tags.get("rnbench:image", ""),
+            **model_details(endpoint.tags),
         }
         if SERVERLESS_TAG in endpoint.tags:
             details["serverless"] = endpoint.tags[SERVERLESS_TAG]
@@ -252,18 +288,27 @@ class SageMakerBackend:
             existing = self._find(config)
         except Exception as error:
             raise self._fail(config, "list endpoints", error) from None
+        live = existing is not None and existing.status not in ("Failed", "Deleting")
+        if existing is not None and live and served_key(existing.tags) != self.model.spec.key:
+            wanted = f"{self.model.spec.label} ({self.model.spec.input.crop} px)"
+            raise DeployError(
+                f"{config.key}: endpoint {existing.name} serves {served_text(existing.tags)}, "
+                f"not {wanted}; tear it down first"
+            )
         if existing is not None and existing.status == "InService":
             return self._deployment(existing)
-        if existing is not None and existing.status not in ("Failed", "Deleting"):
+        if existing is not None and live:
             raise DeployError(f"{config.key}: endpoint {existing.name} is {existing.status}")
         from rnbench.core.backends.sagemaker.images import serving_image
 
         image = serving_image(config, str(self.settings.region))
-        model_uri = self._compile(config, progress)
+        model_uri, artifact = self._compile(config, progress)
         created: list[tuple[str, str]] = []
         progress(Step(Phase.CREATING_ENDPOINT, f"{config.key}: creating the endpoint"))
         try:
-            name = self._create(config, image.uri, image.framework_version, model_uri, created)
+            name = self._create(
+                config, image.uri, image.framework_version, artifact, model_uri, created
+            )
             sm = self.client("sagemaker")
 
             def ready() -> str | None:
@@ -296,6 +341,7 @@ class SageMakerBackend:
         config: Configuration,
         image: str,
         version: str,
+        artifact: package.Artifact,
         model_uri: str,
         created: list[tuple[str, str]],
     ) -> str:
@@ -305,6 +351,7 @@ class SageMakerBackend:
             {"Key": "rnbench:framework", "Value": version},
             {"Key": "rnbench:neo-target", "Value": config.neo_target or "none"},
             {"Key": "rnbench:image", "Value": image.rsplit("/", 1)[-1][:256]},
+            *artifact.model.tags(),
         ]
         if config.serverless:
             tags.append({"Key": SERVERLESS_TAG, "Value": self._serverless_text()})
@@ -315,7 +362,7 @@ class SageMakerBackend:
             **model_server_env(config),
         }
         if config.neo_target:
-            data, digest = package.source_archive()
+            data, digest = package.source_archive(artifact.model)
             bucket = model_uri.removeprefix("s3://").split("/")[0]
             key = f"rnbench/source/{digest[:16]}/sourcedir.tar.gz"
             env["SAGEMAKER_SUBMIT_DIRECTORY"] = package.upload_bytes(
@@ -388,7 +435,11 @@ class SageMakerBackend:
         """Where `config` stands; UNKNOWN (never NOT_DEPLOYED) when AWS cannot be asked."""
         reason = self.unavailable_reason(config)
         if reason is not None:
-            failing = config.backend == "sagemaker" and control_plane_failure(self.settings)
+            failing = (
+                config.backend == "sagemaker"
+                and reason != ONNX_REASON
+                and control_plane_failure(self.settings)
+            )
             return Status(config.key, State.UNKNOWN if failing else State.UNAVAILABLE, reason)
         try:
             found = self._find(config)

@@ -1,20 +1,19 @@
 """The model archives SageMaker serves and Neo compiles, built once, cached, uploaded once.
 
-`model.tar.gz` = `model.pth` (ResNet-50 traced to TorchScript, as in the study) +
-`code/inference.py` (the handler from `rnbench.inference.sagemaker`). The uncompiled archive
-carries the full handler; the Neo archive carries the handler that supplies input_fn/output_fn.
+`model.tar.gz` = `model.pth` (the chosen model as TorchScript, see `served_model`; ResNet-50
+traced as in the study by default) + `code/inference.py` (the handler from
+`rnbench.inference.sagemaker`) + `code/model.json` (the model's resize, crop and normalisation,
+which the handler reads). The uncompiled archive carries the full handler; the Neo archive
+carries the handler that supplies input_fn/output_fn, and the endpoint gets it (with model.json)
+as `sourcedir.tar.gz`.
 
-Loadable by old frameworks: the study's containers run PyTorch 2.0 (c5, g4dn, Neo ml_c5/ml_g4dn)
-or 1.9 (Neo ml_inf1), older than the torch that traces here; today's rows run the newest image
-the SageMaker SDK lists (PyTorch 2.6 / 2.8 with sagemaker 3.27), which read the same archive.
-A traced (not scripted) eval-mode ResNet-50 serialises to TorchScript file-format version 3 and
-calls only long-standing aten operators; `check_torchscript` verifies both on the written file
-(format version <= what torch 1.6+ read, every operator in `PORTABLE_OPS`) and refuses to package
-otherwise, so a newer torch that changed either is caught here rather than as a failed endpoint
-after 10 minutes.
+Whether the target container's PyTorch can load the file is checked per configuration
+(`loadable`), before anything is uploaded.
 
 Archives are deterministic (fixed mtimes, sorted members) so their sha256 names them: the S3 key
-is `rnbench/artifacts/<sha256[:16]>/model.tar.gz` and an object already there is reused.
+is `rnbench/artifacts/<sha256[:16]>/model.tar.gz` and an object already there is reused. A
+different model, input size or weights gives a different model.pth or model.json, so a
+different archive and key.
 """
 
 from __future__ import annotations
@@ -22,45 +21,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import re
 import tarfile
-import warnings
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rnbench.core.errors import DeployError, speaks_engine_errors
+from rnbench.core.backends.sagemaker.served_model import HANDLER_CONFIG, ServedModel
 from rnbench.core.paths import cache_dir
 from rnbench.inference.sagemaker import HANDLER, NEO_HANDLER
 
 Variant = Literal["eager", "neo"]
-MAX_FILE_FORMAT_VERSION = 5
-"""Highest TorchScript file-format version every torch since 1.6 reads."""
-PORTABLE_OPS = frozenset(
-    {
-        "_convolution",
-        "conv2d",
-        "batch_norm",
-        "relu",
-        "relu_",
-        "max_pool2d",
-        "adaptive_avg_pool2d",
-        "add",
-        "add_",
-        "flatten",
-        "linear",
-        "addmm",
-        "t",
-        "size",
-        "view",
-        "reshape",
-    }
-)
-"""aten operators a traced ResNet-50 may call that exist, same signature, in torch 1.7 to 2.x."""
-INPUT_SHAPE = (1, 3, 224, 224)
-_OP = re.compile(r"\btorch\.(?:ops\.aten\.)?([A-Za-z_][A-Za-z0-9_]*)\(")
 
 
 @dataclass(frozen=True)
@@ -70,8 +41,13 @@ class Artifact:
     path: Path
     variant: Variant
     sha256: str
-    weights: str
-    """`pretrained` or `random`."""
+    model: ServedModel
+    """What model.pth is."""
+
+    @property
+    def weights(self) -> str:
+        """`pretrained`, `random` or `file`."""
+        return self.model.weights
 
     @property
     def s3_key(self) -> str:
@@ -84,64 +60,6 @@ def _sagemaker_cache() -> Path:
     return path
 
 
-def check_torchscript(path: Path) -> None:
-    """Check that old torch versions can load the TorchScript file at `path`.
-
-    Raises:
-        DeployError: format version too new, or an operator outside PORTABLE_OPS.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            version_name = next(n for n in names if n.endswith("/version") and n.count("/") == 1)
-            version = int(archive.read(version_name).decode().strip())
-            ops: set[str] = set()
-            for name in names:
-                if "/code/" in name and name.endswith(".py"):
-                    ops.update(_OP.findall(archive.read(name).decode("utf-8")))
-    except (OSError, zipfile.BadZipFile, StopIteration, ValueError) as error:
-        raise DeployError(f"not a TorchScript archive: {path} ({error})") from None
-    if version > MAX_FILE_FORMAT_VERSION:
-        raise DeployError(
-            f"TorchScript file format {version} is newer than old containers read "
-            f"(<= {MAX_FILE_FORMAT_VERSION})"
-        )
-    foreign = sorted(ops - PORTABLE_OPS)
-    if foreign:
-        raise DeployError(f"TorchScript uses operators old containers may lack: {foreign}")
-
-
-@speaks_engine_errors
-def traced_model(progress: Callable[[str], None]) -> tuple[Path, str]:
-    """The traced TorchScript ResNet-50 (cached per weights and torch version), and weights kind.
-
-    Raises:
-        DeployError: the trace is not loadable by old containers.
-        UsageError: a named weights file is unusable.
-    """
-    import torch
-
-    from rnbench.inference.weights import build_model, find_weights
-
-    found = find_weights()
-    tag = f"{found.name}-{found.stat().st_size}" if found is not None else "random"
-    path = _sagemaker_cache() / f"resnet50-{tag}-torch{torch.__version__}.pth"
-    kind = "random" if found is None else "pretrained"
-    if not path.exists():
-        progress("tracing ResNet-50 to TorchScript")
-        model, info = build_model()
-        kind = info.kind
-        partial = path.with_suffix(".partial")
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # "jit.trace is deprecated"
-            traced = torch.jit.trace(model, torch.zeros(INPUT_SHAPE))  # type: ignore[no-untyped-call]
-            torch.jit.save(traced, str(partial))  # type: ignore[no-untyped-call]
-        check_torchscript(partial)
-        partial.replace(path)
-    check_torchscript(path)
-    return path, kind
-
-
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
@@ -150,15 +68,15 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _tar_gz(members: list[tuple[str, Path]], dest: Path) -> None:
+def _tar_gz(members: list[tuple[str, Path | bytes]], dest: Path) -> None:
     partial = dest.with_suffix(".partial")
     with (
         partial.open("wb") as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz,
     ):
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-            for name, source in sorted(members):
-                _add(tar, name, source.read_bytes())
+            for name, source in sorted(members, key=lambda member: member[0]):
+                _add(tar, name, source if isinstance(source, bytes) else source.read_bytes())
     partial.replace(dest)
 
 
@@ -170,28 +88,34 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_artifact(variant: Variant, progress: Callable[[str], None]) -> Artifact:
-    """The model archive for `variant`, built on first use and cached under cache_dir().
-
-    Raises:
-        DeployError, UsageError.
-    """
-    model_path, kind = traced_model(progress)
-    handler = NEO_HANDLER if variant == "neo" else HANDLER
-    handler_hash = hashlib.sha256(handler.read_bytes()).hexdigest()[:12]
-    dest = _sagemaker_cache() / f"{model_path.stem}-{variant}-{handler_hash}.tar.gz"
+def build_artifact(
+    variant: Variant, model: ServedModel, progress: Callable[[str], None]
+) -> Artifact:
+    """The model archive of `model` for `variant`, built on first use and cached under
+    cache_dir()."""
+    handler = (NEO_HANDLER if variant == "neo" else HANDLER).read_bytes()
+    config = model.handler_config()
+    code_hash = hashlib.sha256(handler + b"\0" + config).hexdigest()[:12]
+    dest = _sagemaker_cache() / f"{model.stem}-{variant}-{code_hash}.tar.gz"
     if not dest.exists():
-        progress(f"packing model.tar.gz ({variant})")
-        _tar_gz([("model.pth", model_path), ("code/inference.py", handler)], dest)
-    return Artifact(dest, variant, _sha256(dest), kind)
+        progress(f"packing model.tar.gz ({variant}, {model.spec.label})")
+        members: list[tuple[str, Path | bytes]] = [
+            ("model.pth", model.path),
+            ("code/inference.py", handler),
+            (f"code/{HANDLER_CONFIG}", config),
+        ]
+        _tar_gz(members, dest)
+    return Artifact(dest, variant, _sha256(dest), model)
 
 
-def source_archive() -> tuple[bytes, str]:
-    """`sourcedir.tar.gz` holding the Neo handler as inference.py, and its sha256."""
+def source_archive(model: ServedModel) -> tuple[bytes, str]:
+    """`sourcedir.tar.gz` holding the Neo handler as inference.py beside `model`'s model.json,
+    and its sha256."""
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
             _add(tar, "inference.py", NEO_HANDLER.read_bytes())
+            _add(tar, HANDLER_CONFIG, model.handler_config())
     data = buffer.getvalue()
     return data, hashlib.sha256(data).hexdigest()
 
