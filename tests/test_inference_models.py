@@ -125,3 +125,26 @@ def test_bad_models_are_one_line_and_exit_2(
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     with pytest.raises(InferenceUsageError, match=r"\[N, classes\]"):
         load_runtime("compiled", "cpu", None, resolve_model(str(conv_out), input_size=64))
+
+
+def test_a_server_up_with_another_model_is_refused_never_reused(tmp_path: Path) -> None:
+    """Switching models never measures a stale server: deploy says what is up and what to do."""
+    from rnbench.core.backends.local.backend import LocalBackend
+    from rnbench.core.configs import get_configuration
+    from rnbench.core.errors import DeployError
+    from rnbench.core.model_choice import ModelChoice
+
+    script = _torchscript(tmp_path)
+    path = str(script)
+    config = get_configuration("local-cpu")
+    at_64 = LocalBackend(model=ModelChoice(path, 64, resolve_model(path, 64)))
+    at_96 = LocalBackend(model=ModelChoice(path, 96, resolve_model(path, 96)))
+    try:
+        deployment = at_64.deploy(config)
+        assert deployment.details["input_size"] == "64"
+        assert at_64.deploy(config).resource_id == deployment.resource_id  # the same model: reused
+        with pytest.raises(DeployError, match=r"serving tiny\.pt#\w+ \(64 px\), not .*\(96 px\)"):
+            at_96.deploy(config)
+        assert at_64.describe(config).deployment == deployment  # left as it was
+    finally:
+        at_64.teardown(config)

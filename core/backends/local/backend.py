@@ -151,6 +151,7 @@ class LocalBackend:
         self._check(config)
         existing = self.describe(config)
         if existing.state is State.IN_SERVICE and existing.deployment is not None:
+            self._check_model(config, existing.deployment)
             progress(f"{config.key} is already in service")
             return existing.deployment
         starting = processes.load(config.key)
@@ -233,6 +234,22 @@ class LocalBackend:
             raise
         _STARTED[process.pid] = process
         return self._in_service(config, record, progress)
+
+    def _check_model(self, config: Configuration, deployment: Deployment) -> None:
+        """A server already up serves the model asked for, else DeployError: never a stale one.
+
+        Raises:
+            DeployError: it serves another model or input size (tear it down first).
+        """
+        details = deployment.details
+        served = (details.get("model"), details.get("input_size"))
+        spec = self.model.spec
+        wanted = (spec.label, str(spec.input.crop))
+        if served[0] is not None and served != wanted:
+            raise DeployError(
+                f"{config.key} is up serving {served[0]} ({served[1]} px), not {wanted[0]} "
+                f"({wanted[1]} px): tear it down first (rnbench teardown {config.key}, or x)"
+            )
 
     def _in_service(
         self, config: Configuration, record: ServerRecord, progress: Progress
