@@ -19,13 +19,13 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rnbench.core.backends.foreign import targets as foreign
 from rnbench.core.backends.foreign.targets import is_foreign_key
 from rnbench.core.configs import Configuration
 from rnbench.core.run.options import TestSettings, describe_spec
+from rnbench.tui.app import foreign_rows, workers
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
-from rnbench.tui.app import workers
+from rnbench.tui.app.foreign_rows import ForeignRows
 from rnbench.tui.app.keys import MAIN_KEYS, bindings
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
@@ -71,6 +71,7 @@ class MainScreen(Screen[None]):
         self._ticks = 0
         settings, self._settings_warning = stored.load(settings_path)
         self.session = Session(settings)
+        self.foreign = ForeignRows(self.session, settings_path, self._say)
 
     @property
     def tests(self) -> dict[str, TestRunLike]:
@@ -117,6 +118,12 @@ class MainScreen(Screen[None]):
         self.log_line(line, "warning")
         self.notify(line, severity="warning", timeout=6)
 
+    def _say(self, line: str, level: str) -> None:
+        if level == "error":
+            self.fail(line)
+        else:
+            self.log_line(line, level)
+
     def show_rows(self) -> None:
         now = self.clock()
         facts = [self.session.facts(c, now) for c in self.session.configs]
@@ -139,7 +146,7 @@ class MainScreen(Screen[None]):
             f"({self.session.settings.describe()}), s changes the settings."
         )
         if config.backend == "foreign":
-            hint = foreign_hint(config, self.session.settings.describe())
+            hint = foreign_rows.hint(config, self.session.settings.describe())
         self.query_one(LivePanel).show(config.key, self.session.snapshots.get(config.key), hint)
 
     @property
@@ -249,10 +256,10 @@ class MainScreen(Screen[None]):
         def chosen(added: AddedTarget | None) -> None:
             if added is None:
                 return
-            config = self._add_foreign(added.target, added.usd_per_hour)
+            config = self.foreign.add(added.target, added.usd_per_hour)
             if config is None:
                 return
-            self._save_targets()
+            self.foreign.save()
             self.show_rows()
             grid = self.query_one(ConfigGrid)
             grid.move_cursor(row=grid.get_row_index(config.key))
@@ -326,7 +333,7 @@ class MainScreen(Screen[None]):
         self.log_line("checking what is still deployed…")
         self.thread(workers.list_owned, "quit")
 
-    # ---- dialogs that delete or leave, and foreign rows --------------------------------
+    # ---- dialogs that delete or leave --------------------------------------------------
 
     def _confirm_teardown(self) -> None:
         """Ask, then tear down the selected configuration (cancelling its test first)."""
@@ -393,43 +400,6 @@ class MainScreen(Screen[None]):
             LeftoversScreen(message.deployments, message.prices, self.clock()), choice
         )
 
-    def _add_foreign(
-        self, target: foreign.ForeignTarget, usd_per_hour: float | None
-    ) -> Configuration | None:
-        """Make `target` a row, priced when a price is given; None (and said) when refused."""
-        assert self.session.engine is not None
-        try:
-            config = self.session.engine.foreign_configuration(target, usd_per_hour)
-        except Exception as exc:  # noqa: BLE001 - one line for the user
-            self.fail(f"add target: {workers.one_line(exc)}")
-            return None
-        self.session.target_prices[config.key] = usd_per_hour
-        if self.session.add_foreign(config):
-            price = "no price" if usd_per_hour is None else f"${usd_per_hour:g}/h"
-            self.log_line(
-                f"{config.key}: added as a foreign target ({price}; t tests it; rnbench never "
-                "deploys or tears it down)",
-                "ok",
-            )
-        return config
-
-    def _save_targets(self) -> None:
-        """Remember the added targets in the settings file, for the next session."""
-        saved = [stored.SavedTarget(k, p) for k, p in self.session.target_prices.items()]
-        try:
-            stored.save(self._settings_path, self.session.settings, saved)
-        except Exception as exc:  # noqa: BLE001
-            self.fail(workers.one_line(exc))
-
-    def _restore_targets(self) -> None:
-        for saved in stored.load_targets(self._settings_path):
-            try:
-                target = foreign.ForeignTarget.from_key(saved.key)
-            except Exception as exc:  # noqa: BLE001 - a hand-edited file: said, skipped
-                self.log_line(f"ignored a saved target: {workers.one_line(exc)}", "warning")
-                continue
-            self._add_foreign(target, saved.usd_per_hour)
-
     def _ours_and_up(self, key: str) -> bool:
         """Deployed by rnbench and up: a foreign target (core/backends/foreign) never is."""
         return not is_foreign_key(key) and is_deployed(self.session.statuses.get(key))
@@ -442,10 +412,10 @@ class MainScreen(Screen[None]):
 
     def _refused(self, config: Configuration | None) -> bool:
         """True (and said) when `config` is a foreign target, which rnbench only tests."""
-        if config is None or config.backend != foreign.BACKEND:
-            return False
-        self.explain(f"{config.key}: {foreign.REFUSAL}")
-        return True
+        refusal = foreign_rows.refusal(config)
+        if refusal is not None:
+            self.explain(refusal)
+        return refusal is not None
 
     def _after_action(self, key: str, action: str) -> None:
         generation = self.refresh_rows()
@@ -461,7 +431,7 @@ class MainScreen(Screen[None]):
         session.engine = message.engine
         session.configs = message.engine.configurations()
         self.log_line(f"engine ready: {len(session.configs)} configurations", "ok")
-        self._restore_targets()
+        self.foreign.restore()
         self.show_rows()
         self.refresh_rows()
         self.thread(workers.list_owned, "leftovers", "start")
@@ -564,11 +534,3 @@ class MainScreen(Screen[None]):
         footer.compact = event.size.width < WIDE
         footer.show_command_palette = event.size.width >= WIDE
         self.query_one(ConfigGrid).fit(event.size.width)
-
-
-def foreign_hint(config: Configuration, settings: str) -> str:
-    """What the live panel says of a foreign row before its first test."""
-    return (
-        f"{config.label}: a foreign target, no test yet in this session.\n\nt tests it "
-        f"({settings}), s changes the settings; rnbench never deploys or tears it down."
-    )
