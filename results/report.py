@@ -41,6 +41,16 @@ def _label(run: pd.Series) -> str:
     return f"{run['config']} {load}"
 
 
+def _model(run: pd.Series) -> str:
+    """`resnet18, 224 px, 1.82 GFLOPs`: what the run measured (older runs: the study's model)."""
+    parts = [str(run["model"] or "resnet50")]
+    if run["input_size"] is not None and not pd.isna(run["input_size"]):
+        parts.append(f"{int(run['input_size'])} px")
+    if run["model_gflops"] is not None and not pd.isna(run["model_gflops"]):
+        parts.append(f"{float(run['model_gflops']):.2f} GFLOPs")
+    return ", ".join(parts)
+
+
 def _num(run: pd.Series, field: str, digits: int = 2, prefix: str = "") -> str:
     """A figure of a run as a table cell tagged with where it comes from ("no price"/"" if none)."""
     value = run[field]
@@ -69,10 +79,23 @@ def _measured(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summary(runs: pd.DataFrame, slo_p99_ms: float | None) -> str:
+    """Fastest, cheapest and the SLO's choice, per model: runs of two models are never compared."""
     good = _measured(runs)
-    lines = []
     if good.empty:
         return "<p>No finished run (status ok) to compare: see the provenance table.</p>"
+    models = good["model"].fillna("resnet50")
+    if models.nunique() == 1:
+        return f"<p>Model: <b>{escape(str(models.iloc[0]))}</b>.</p>" + _model_summary(
+            good, slo_p99_ms
+        )
+    return "".join(
+        f"<h3>Model: {escape(str(model))}</h3>{_model_summary(group, slo_p99_ms)}"
+        for model, group in good.groupby(models, sort=True)
+    )
+
+
+def _model_summary(good: pd.DataFrame, slo_p99_ms: float | None) -> str:
+    lines = []
     fastest = good.loc[good["tps"].astype(float).idxmax()]
     lines.append(("Fastest", fastest, "tps", "TPS"))
     priced = good[good["usd_per_1m"].notna()]
@@ -228,11 +251,12 @@ def _versions(run: pd.Series) -> str:
 
 
 def _provenance(runs: pd.DataFrame) -> str:
-    headers = ("run", "started (UTC)", "config", "runtime", "compiled", "weights", "device",
-               "instance", "region", "load", "s", "requests", "errors", "TPS", "p99 ms",
+    headers = ("run", "started (UTC)", "config", "model", "runtime", "compiled", "weights",
+               "device", "instance", "region", "load", "s", "requests", "errors", "TPS", "p99 ms",
                "Little's law residual %", "versions", "status", "notes")  # fmt: skip
     rows = [
-        f"{_text(r['run_id'])}{_text(r['started_at'])}{_text(r['config'])}{_text(r['runtime'])}"
+        f"{_text(r['run_id'])}{_text(r['started_at'])}{_text(r['config'])}{_text(_model(r))}"
+        f"{_text(r['runtime'])}"
         f"{_text('yes' if r['compiled'] else 'no')}{_text(r['weights'])}{_text(r['device'])}"
         f"{_text(r['instance_type'])}{_text(r['region'] or '-')}{_text(_label(r))}"
         f"{_num(r, 'duration_s', 1)}{_num(r, 'requests', 0)}{_num(r, 'errors', 0)}{_num(r, 'tps')}"

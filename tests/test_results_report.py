@@ -213,3 +213,18 @@ def test_export_writes_json_and_parquet_with_none_kept(
         frame.loc["free", "usd_per_1m"]
     )
     assert frame.loc["cut", "status"] == "interrupted"
+
+
+def test_the_summary_never_compares_two_models_and_provenance_names_each() -> None:
+    from rnbench.results.report import report_html
+
+    big = _priced("big", 20.0, 300.0)  # resnet50, the faster of its model
+    small = _priced("small", 90.0, 80.0, model="resnet18", model_gflops=1.82, input_size=160)
+    page = report_html([big, small])
+    summary = page.split("<h2>Sweeps")[0]
+    assert "<h3>Model: resnet18</h3>" in summary and "<h3>Model: resnet50</h3>" in summary
+    resnet50_part = summary.split("<h3>Model: resnet50</h3>")[1]
+    assert 'data-run="big"' in resnet50_part and 'data-run="small"' not in resnet50_part
+    assert "resnet18, 160 px, 1.82 GFLOPs" in page.split("<h2>Provenance")[1]
+    one_model = report_html([big]).split("<h2>Sweeps")[0]
+    assert "Model: <b>resnet50</b>" in one_model
