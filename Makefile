@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install chromium run test check bench bench-loadgen clean
+.PHONY: install chromium run test check bench bench-loadgen bench-tui clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: install
 
 bench-loadgen: install
 	$(PY) tests/benchmarks/bench_loadgen.py
+
+# The explorer's first frame and its CPU while a test streams (needs tmux).
+bench-tui: install
+	$(PY) tests/benchmarks/bench_tui.py
 
 clean:
 	rm -rf build *.egg-info .pytest_cache .mypy_cache .ruff_cache
