@@ -6,7 +6,6 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import pytest
 import torch
 from torch import nn
 
@@ -47,9 +46,8 @@ def _onnx(tmp_path: Path) -> Path:
 
 
 def test_set_model_reaches_the_backends_and_makes_eager_unavailable_for_an_onnx_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("RNBENCH_HOME", str(tmp_path / "home"))  # no config.toml of the user's
     local = LocalBackend()
     settings = SageMakerSettings.resolve(region="eu-west-1", role=None)
     sagemaker = SageMakerBackend(settings)

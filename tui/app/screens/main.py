@@ -30,6 +30,7 @@ from rnbench.tui.app.keys import MAIN_KEYS, bindings
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
 from rnbench.tui.app.screens import main_dialogs as dialogs
+from rnbench.tui.app.screens import model_switch
 from rnbench.tui.app.screens.add_target import AddedTarget, AddTargetScreen
 from rnbench.tui.app.screens.export import REPORT, ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
@@ -60,11 +61,15 @@ class MainScreen(Screen[None]):
         body: bytes,
         settings_path: Path,
         clock: Callable[[], float] = time.time,
+        restore_model: bool = True,
     ) -> None:
+        """`restore_model`: start with the model saved by an earlier session's `m` (False when
+        the command line named one)."""
         super().__init__()
         self._factory = engine_factory
+        self._saved_model = stored.load_model(settings_path) if restore_model else None
         self.body = body
-        self._settings_path = settings_path
+        self.settings_path = settings_path
         self.clock = clock
         self._ticks = 0
         settings, self._settings_warning = stored.load(settings_path)
@@ -94,7 +99,7 @@ class MainScreen(Screen[None]):
             self.log_line(self._settings_warning, "warning")
         self.show_rows()
         self.run_worker(
-            partial(workers.build_engine, self.post_message, self._factory),
+            partial(workers.build_engine, self.post_message, self._factory, self._saved_model),
             name="build-engine",
             group="engine",
             thread=True,
@@ -167,7 +172,8 @@ class MainScreen(Screen[None]):
         """Describe every configuration again (in a worker); returns the refresh's number."""
         generation = self.session.next_generation()
         if self.session.engine is not None:
-            self.thread(workers.refresh, "refresh", self.session.configs, generation)
+            model = self.session.model.spec
+            self.thread(workers.refresh, "refresh", self.session.configs, generation, model)
         return generation
 
     def ready_config(self, verb: str) -> Configuration | None:
@@ -269,13 +275,17 @@ class MainScreen(Screen[None]):
         if self.have_engine("tear down"):
             dialogs.confirm_teardown_all(self)
 
+    def action_model(self) -> None:
+        if self.have_engine("model"):
+            model_switch.ask(self)
+
     def action_settings(self) -> None:
         def saved(settings: TestSettings | None) -> None:
             if settings is None:
                 return
             self.session.settings = settings
             try:
-                stored.save(self._settings_path, settings)
+                stored.save(self.settings_path, settings)
             except Exception as exc:  # noqa: BLE001
                 self.fail(workers.one_line(exc))
                 return
@@ -310,7 +320,7 @@ class MainScreen(Screen[None]):
         if self.session.engine is None:
             self.have_engine("results")
             return
-        self.app.push_screen(ResultsScreen(self.session.engine))
+        self.app.push_screen(ResultsScreen(self.session.engine, self.session.model.spec))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
@@ -351,6 +361,7 @@ class MainScreen(Screen[None]):
         session = self.session
         session.engine = message.engine
         session.configs = message.engine.configurations()
+        model_switch.use(self, message.model, message.warning)
         self.log_line(f"engine ready: {len(session.configs)} configurations", "ok")
         self.foreign.restore()
         self.show_rows()
@@ -414,6 +425,9 @@ class MainScreen(Screen[None]):
                 self.notify(line, title="test done", timeout=6)
                 if record.note:  # e.g. the load generator saturated its own CPU
                     self.log_line(f"{record.config}: note: {record.note}", "warning")
+                other = model_switch.other_model_note(record, self.session.model)
+                if other:
+                    self.explain(other)
             else:  # degraded: the figures describe a failing endpoint
                 self.explain(f"{line}: {record.status}: {record.note}")
         else:

@@ -1,13 +1,11 @@
 """The main screen's dialogs that delete or leave: tear one down, tear all down, what is still up
 from earlier, and what to do with what is up on quit.
 
-Functions over the `MainScreen` they act for: they ask (a modal), and on an answer start the
-screen's workers and update its session, as the screen's own methods would.
+Functions over the main screen they act for (`main_port.MainLike`): they ask (a modal), and on
+an answer start the screen's workers and update its session, as the screen's own methods would.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from rnbench.core.backends.foreign.targets import is_foreign_key
 from rnbench.tui.app import messages as m
@@ -15,18 +13,16 @@ from rnbench.tui.app import workers
 from rnbench.tui.app.rows import is_deployed
 from rnbench.tui.app.screens.confirm import ConfirmScreen
 from rnbench.tui.app.screens.leftovers import LeftoversScreen
+from rnbench.tui.app.screens.main_port import MainLike
 from rnbench.tui.app.screens.quit import QuitScreen
 
-if TYPE_CHECKING:
-    from rnbench.tui.app.screens.main import MainScreen
 
-
-def ours_and_up(screen: MainScreen, key: str) -> bool:
+def ours_and_up(screen: MainLike, key: str) -> bool:
     """Deployed by rnbench and up: a foreign target (core/backends/foreign) never is."""
     return not is_foreign_key(key) and is_deployed(screen.session.statuses.get(key))
 
 
-def confirm_teardown(screen: MainScreen) -> None:
+def confirm_teardown(screen: MainLike) -> None:
     """Ask, then tear down the selected configuration (cancelling its test first)."""
     session = screen.session
     config = screen.selected
@@ -58,7 +54,7 @@ def confirm_teardown(screen: MainScreen) -> None:
     screen.app.push_screen(ConfirmScreen(f"Tear down {config.key}?", body, "Tear down"), answer)
 
 
-def confirm_teardown_all(screen: MainScreen) -> None:
+def confirm_teardown_all(screen: MainLike) -> None:
     """Ask, then tear down everything rnbench deployed."""
     up = [c.key for c in screen.session.configs if ours_and_up(screen, c.key)]
     listed = ", ".join(up) if up else "none known to this screen"
@@ -69,7 +65,7 @@ def confirm_teardown_all(screen: MainScreen) -> None:
     )
 
 
-def teardown_all(screen: MainScreen) -> None:
+def teardown_all(screen: MainLike) -> None:
     session = screen.session
     for key in [k for k in {*session.tests, *session.stops} if not is_foreign_key(k)]:
         if key in session.tests:
@@ -83,7 +79,7 @@ def teardown_all(screen: MainScreen) -> None:
     screen.show_rows()
 
 
-def offer_leftovers(screen: MainScreen, message: m.OwnedListed) -> None:
+def offer_leftovers(screen: MainLike, message: m.OwnedListed) -> None:
     """At start: show what is still up from earlier and ask what to do with it."""
     if not message.deployments:
         screen.log_line("nothing rnbench created is still up")
@@ -105,7 +101,7 @@ def offer_leftovers(screen: MainScreen, message: m.OwnedListed) -> None:
     )
 
 
-def ask_before_quit(screen: MainScreen, message: m.OwnedListed) -> None:
+def ask_before_quit(screen: MainLike, message: m.OwnedListed) -> None:
     """On quit: leave at once when nothing is up, else ask whether to keep it or tear it down."""
     if not message.deployments:
         screen.exit_app()
