@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from rnbench.core.backends.foreign.backend import in_service
 from rnbench.core.backends.foreign.targets import (
@@ -31,6 +32,7 @@ from rnbench.core.errors import (
     speaks_engine_errors,
 )
 from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.model_choice import ModelChoice
 from rnbench.core.run.record import TestPlan
 from rnbench.core.run.sweep import SweepPoint, SweepRun
 from rnbench.core.run.testrun import TestRun, TestSnapshot
@@ -42,6 +44,13 @@ from rnbench.results.report import write_report
 from rnbench.results.store import RunStore
 
 __all__ = ["Engine", "TestPlan", "TestRun", "TestSnapshot"]
+
+
+@runtime_checkable
+class _ServesModel(Protocol):
+    """A backend that deploys the chosen model (local, SageMaker); a foreign target does not."""
+
+    model: ModelChoice
 
 
 class Engine:
@@ -61,6 +70,19 @@ class Engine:
 
     def configurations(self) -> tuple[Configuration, ...]:
         return all_configurations(self.cuda)
+
+    @property
+    def model(self) -> ModelChoice:
+        """The model the backends deploy (the first that holds one; none: ResNet-50)."""
+        held = (b.model for b in self._backends.values() if isinstance(b, _ServesModel))
+        return next(held, ModelChoice())
+
+    def set_model(self, choice: ModelChoice) -> None:
+        """Deploy `choice` from now on, on every backend that holds a model. Servers already up
+        keep theirs: a deploy over one serving another model is refused (tear it down first)."""
+        for backend in self._backends.values():
+            if isinstance(backend, _ServesModel):
+                backend.model = choice
 
     def configuration(self, key: str) -> Configuration:
         """A configuration, or a foreign target's (`endpoint:NAME`, `url:http://...`).

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 from tui_fakes import FakeEngine, fixed_clock
 
 from rnbench.tui.app.main import RnbenchApp
@@ -128,3 +129,19 @@ def test_results_screen_at_80x24(snap_compare: SnapCompare, settings_path: Path,
         await settle(pilot)
 
     assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=results)
+
+
+def test_model_dialog_wraps_at_80x24(
+    snap_compare: SnapCompare, settings_path: Path, utc: None
+) -> None:
+    """The model dialog (m) wraps its text, torchvision's names listed (their worker done)."""
+
+    async def dialog(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # torchvision's import takes a varying number of blinks
+        await settle(pilot)
+
+    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=dialog)

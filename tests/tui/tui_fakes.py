@@ -17,7 +17,9 @@ from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
 from rnbench.core.loadgen.transport import HttpTarget
 from rnbench.core.loadgen.types import LoadSpec, Window
+from rnbench.core.model_choice import ModelChoice
 from rnbench.core.run.sweep import SweepPoint, SweepRun
+from rnbench.inference.models import STUDY_MODEL, ModelSpec, model_unavailable_reason
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 
@@ -165,8 +167,11 @@ class FakeRun:
         fail: str | None = None,
         spec: LoadSpec | None = None,
         sweep_id: str = "",
+        model: ModelSpec = STUDY_MODEL,
     ):
         self.config = config
+        self.model = model
+        """What the fake server of `config` serves: its runs measure it."""
         self.spec = spec or LoadSpec()
         self.sweep_id = sweep_id
         self.calls = 0
@@ -192,6 +197,8 @@ class FakeRun:
                 rate=self.spec.rate,
                 mode=self.spec.mode,
                 sweep_id=self.sweep_id,
+                model=self.model.label,
+                input_size=self.model.input.crop,
             )
             if self.cancelled:  # as the engine's TestRun stores a run cut short
                 note = "cancelled after 1.0 s (tear down or quit during the test)"
@@ -234,11 +241,20 @@ class FakeEngine:
     """Prices given to foreign targets (`foreign_configuration`)."""
     teardown_gate: threading.Event | None = None
     """When set, teardown announces its phase and waits for this event before it ends."""
+    model: ModelChoice = field(default_factory=ModelChoice)
+    """What a deploy serves (`set_model`)."""
+    served: dict[str, ModelSpec] = field(default_factory=dict)
+    """What each deployment serves (the model when it was deployed; else ResNet-50)."""
+
+    def set_model(self, choice: ModelChoice) -> None:
+        self.calls.append(("set_model", choice.spec.label))
+        self.model = choice
 
     def configurations(self) -> tuple[Configuration, ...]:
         return all_configurations(cuda=False)
 
     def _deployment(self, config: Configuration) -> Deployment:
+        spec = self.served.get(config.key, STUDY_MODEL)
         if config.backend == "sagemaker":
             return Deployment(
                 config.key,
@@ -254,11 +270,15 @@ class FakeEngine:
             f"pid 4242 on 127.0.0.1:{8080}",
             HttpTarget("127.0.0.1", 8080),
             FIXED_NOW - 754.0,
+            details={"model": spec.label, "input_size": str(spec.input.crop)},
         )
 
     def status(self, config: Configuration) -> Status:
         if config.backend == "sagemaker":
             return Status(config.key, State.UNAVAILABLE, reason=NO_AWS)
+        reason = model_unavailable_reason(config.runtime, self.model.spec)
+        if reason is not None:
+            return Status(config.key, State.UNAVAILABLE, reason=reason)
         if config.key in self.deployed:
             return Status(config.key, State.IN_SERVICE, deployment=self._deployment(config))
         return Status(config.key, State.NOT_DEPLOYED)
@@ -297,6 +317,7 @@ class FakeEngine:
         progress(Step(Phase.STARTING_SERVER, f"{config.key}: starting (fake)"))
         progress(Step(Phase.LOADING_MODEL, f"{config.key}: loading the model (fake)"))
         self.deployed.add(config.key)
+        self.served[config.key] = self.model.spec
         return self._deployment(config)
 
     def teardown(self, config: Configuration, progress: Progress) -> bool:
@@ -326,7 +347,8 @@ class FakeEngine:
             raise NotDeployedError(f"{config.key} is not in service (not deployed)")
         self.specs.append((spec, sweep_id))
         fail = self.fail_points.pop(0) if self.fail_points else None
-        self.last_run = FakeRun(config, self.test_windows, fail, spec, sweep_id)
+        served = self.served.get(config.key, STUDY_MODEL)
+        self.last_run = FakeRun(config, self.test_windows, fail, spec, sweep_id, served)
         self.started_runs.append(self.last_run)
         return self.last_run
 

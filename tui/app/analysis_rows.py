@@ -51,7 +51,10 @@ def agreement(value: float | None) -> str:
     return fmt.NONE if value is None else f"{value:.1e}"
 
 
-def overlay_cells(rows: Sequence[OverlayRow]) -> list[tuple[str, ...]]:
+def overlay_cells(
+    rows: Sequence[OverlayRow], missing: str = "not measured"
+) -> list[tuple[str, ...]]:
+    """`missing`: the run column of a published row with no measured run beside it."""
     out: list[tuple[str, ...]] = []
     for row in rows:
         run = row.measured
@@ -66,7 +69,7 @@ def overlay_cells(rows: Sequence[OverlayRow]) -> list[tuple[str, ...]]:
                 fmt.tps(run.tps) if run else fmt.NONE,
                 fmt.ms(run.p50_ms) if run else fmt.NONE,
                 fmt.ms(run.p99_ms) if run else fmt.NONE,
-                f"{mode(run)}, {run.weights}" if run else "not measured",
+                f"{mode(run)}, {run.weights}" if run else missing,
             )
         )
     return out
@@ -91,7 +94,8 @@ class Sweep:
             where = (
                 f"knee at {fmt.tps(self.runs[self.knee].tps)} TPS ({mode(self.runs[self.knee])})"
             )
-        return f"{self.config} · sweep {self.sweep_id} · {started} UTC · {where}"
+        model = f"{self.runs[0].model} · {self.runs[0].input_size} px"
+        return f"{self.config} · {model} · sweep {self.sweep_id} · {started} UTC · {where}"
 
 
 def sweeps(records: Sequence[RunRecord], limit: int = MAX_SWEEPS) -> list[Sweep]:

@@ -40,6 +40,14 @@ MAIN_KEYS: tuple[Key, ...] = (
         "test only, never deployed or torn down",
         show=False,  # in help and the palette; the footer keeps its room for Quit
     ),
+    Key(
+        "m",
+        "model",
+        "Model",
+        "Switch the grid's model: a torchvision classifier or your own TorchScript/ONNX file "
+        "(saved for the next session)",
+        show=False,  # in help and the palette; the footer is full at 80 columns
+    ),
     Key("s", "settings", "Settings", "Test settings: concurrency, duration, warm-up (saved)"),
     Key("e", "export", "Export", "Export every stored run to CSV (asks for the path)"),
     Key("r", "results", "Results", "Results: stored runs beside the study's published table"),

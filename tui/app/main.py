@@ -24,11 +24,13 @@ from rnbench.tui.app.screens.main import MainScreen
 
 
 class RnbenchApp(App[None]):
-    """Deploy, test, compare and tear down ResNet-50 configurations from the keyboard."""
+    """Deploy, test, compare and tear down configurations serving a vision model (ResNet-50
+    unless another is chosen) from the keyboard."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "rnbench"
-    SUB_TITLE = "ResNet-50 serving benchmark"
+    SUB_TITLE = "vision model serving benchmark"
+    """Until the engine is ready; then the main screen names its model."""
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     """Screens get these classes by terminal size; app.tcss lays 80x24 out with them."""
@@ -39,9 +41,13 @@ class RnbenchApp(App[None]):
         body: bytes,
         settings_path: Path | None = None,
         clock: Callable[[], float] = time.time,
+        restore_model: bool = True,
     ) -> None:
+        """`restore_model`: start with the model an earlier session chose with `m` (False when
+        the command line names one: it wins)."""
         super().__init__()
-        self._main = MainScreen(engine_factory, body, settings_path or stored.default_path(), clock)
+        path = settings_path or stored.default_path()
+        self._main = MainScreen(engine_factory, body, path, clock, restore_model)
 
     @property
     def main_screen(self) -> MainScreen:
@@ -68,11 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnbench-tui",
         description=(
-            "Keyboard-driven benchmark explorer for serving ResNet-50: deploy a configuration "
+            "Keyboard-driven benchmark explorer for serving a vision model (ResNet-50 unless m "
+            "or --model chooses another): deploy a configuration "
             "(local server on 127.0.0.1 or a SageMaker endpoint), load-test it with the study's "
             "16 concurrent clients, watch latency live, compare cost with the study's published "
             "table, and tear it down. Keys: c compile, d deploy, t test, x tear down, X tear "
-            "all down, s test settings, e export CSV, r results, ? help, q quit."
+            "all down, m model, s test settings, e export CSV, r results, ? help, q quit."
         ),
         epilog=(
             "Local configurations work without AWS. SageMaker rows need credentials, a region "
@@ -97,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         "--model",
         metavar="NAME|FILE",
         help="model the local servers load: a torchvision classifier, or a TorchScript/ONNX file "
-        "(default resnet50, or `model` in config.toml)",
+        "(default: the one chosen with m in the last session, else `model` in config.toml, else "
+        "resnet50)",
     )
     parser.add_argument("--input-size", type=int, metavar="PX", help="input side (default 224)")
     parser.add_argument(
@@ -126,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         engine: EnginePort = build_engine_from(vars(args))
         return engine
 
-    RnbenchApp(build, body).run()
+    named = args.model is not None or args.input_size is not None
+    RnbenchApp(build, body, restore_model=not named).run()
     return 0
 
 

@@ -13,6 +13,7 @@ from textual.message import Message
 
 from rnbench.core.backends.protocol import Deployment, Status
 from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.model_choice import ModelChoice
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.tui.app.port import EnginePort, TestRunLike
@@ -23,6 +24,10 @@ class EngineReady(Message):
     """The engine was built (in a worker: it may import heavy modules)."""
 
     engine: EnginePort
+    model: ModelChoice = field(default_factory=ModelChoice)
+    """The model it deploys (a saved choice restored, else the front end's)."""
+    warning: str | None = None
+    """Why a saved model choice was not restored (one line), if it was not."""
 
 
 @dataclass
@@ -129,3 +134,17 @@ class RunsLoaded(Message):
     """Every stored run, for the results screen."""
 
     runs: list[RunRecord]
+
+
+@dataclass
+class ModelsListed(Message):
+    """torchvision's classification models, from its registry, for the model dialog."""
+
+    names: list[str]
+
+
+@dataclass
+class ModelResolved(Message):
+    """The model dialog's text resolved to a model (a name or a file, its input size)."""
+
+    choice: ModelChoice

@@ -13,6 +13,7 @@ from rnbench.results.record import RunRecord
 from rnbench.results.seed import PublishedRow
 from rnbench.tui import fmt
 from rnbench.tui.app.analysis_rows import agreement, mode, stable
+from rnbench.tui.app.model_view import STUDY_TEXT, measured_model
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class ResultRow:
     source: str
     """`measured` or `published`."""
     config: str
+    model: str
+    """The model measured: `resnet18 · 224 px` (published rows: the study's ResNet-50)."""
     weights: str
     runtime: str
     clients: int
@@ -69,6 +72,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda r: fmt.count(r.transactions_per_hour),
     ),
     ("agree", "agree Δp", lambda r: r.agreement, lambda r: agreement(r.agreement)),
+    ("model", "model", lambda r: r.model, lambda r: r.model),
     ("weights", "weights", lambda r: r.weights, lambda r: r.weights),
     ("runtime", "runtime", lambda r: r.runtime, lambda r: r.runtime),
     ("started", "started (UTC)", lambda r: r.started, lambda r: r.started),
@@ -93,6 +97,7 @@ def from_record(record: RunRecord) -> ResultRow:
     return ResultRow(
         source="measured",
         config=record.config,
+        model=measured_model(record),
         weights=record.weights,
         runtime=record.runtime,
         clients=record.concurrency,
@@ -119,6 +124,7 @@ def from_published(row: PublishedRow) -> ResultRow:
     return ResultRow(
         source="published",
         config=row.config_key,
+        model=STUDY_TEXT,
         weights="pretrained",
         runtime="compiled" if row.compiled else "eager",
         clients=row.threads,
@@ -160,11 +166,14 @@ def _sortable(value: object) -> tuple[int, float, str]:
     return (1, 0.0, str(value))
 
 
-def chart_rows(rows: Sequence[ResultRow]) -> list[tuple[str, ResultRow]]:
-    """One bar per configuration: its latest `ok` measured run, and each published row."""
+def chart_rows(rows: Sequence[ResultRow], model: str = STUDY_TEXT) -> list[tuple[str, ResultRow]]:
+    """One bar per configuration: its latest `ok` measured run of `model` (`model_text`), and
+    each published row when `model` is the study's: never bars of two models side by side."""
     seen: set[str] = set()
     bars: list[tuple[str, ResultRow]] = []
     for row in rows:
+        if row.model != model:
+            continue
         if row.source == "measured":
             if row.config in seen or row.status != "ok":
                 continue

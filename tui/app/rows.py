@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from rnbench.core.backends.protocol import State, Status
 from rnbench.core.backends.sagemaker.images import describe_image
 from rnbench.core.configs import Configuration
+from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.results.cost import usd_accrued
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord, cpu_text
 from rnbench.results.seed import PublishedRow
 from rnbench.tui import fmt
+from rnbench.tui.app.model_view import measured_model
 
 CONFIG_WIDTH = 18
 GRID_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -60,14 +62,17 @@ class RowFacts:
     """None until the engine described it."""
     price: Price | None
     last: RunRecord | None
-    """The last successful run."""
+    """The last successful run of the current model."""
     published: PublishedRow | None
+    """The study's published row; None for a model other than the study's ResNet-50."""
     activity: str | None = None
     """What the TUI is doing to it now (deploying, testing...), shown instead of the state."""
     price_note: str = ""
     """Why there is no price (`no price: ...`); empty when unknown or priced."""
     elapsed_s: float | None = None
     """How long the activity (or the test point) has been going; None when there is none."""
+    model: ModelSpec = STUDY_MODEL
+    """The model the grid deploys and measures."""
 
     @property
     def state(self) -> str:
@@ -144,6 +149,9 @@ def detail_line(facts: RowFacts) -> str:
         parts.append(f"{status.state.value}: {status.reason}")
     elif status is not None and status.deployment is not None:
         parts.append(status.deployment.resource_id)
+        stale = other_model_served(facts)
+        if stale:
+            parts.append(stale)
     if facts.price is not None:
         price = facts.price
         parts.append(f"{fmt.usd(price.usd_per_hour, 3)}/h ({price.source}, {price.region})")
@@ -154,9 +162,24 @@ def detail_line(facts: RowFacts) -> str:
     agreement = agreement_text(facts)
     if agreement:
         parts.append(agreement)
-    if facts.last is not None and cpu_text(facts.last):
-        parts.append(f"last run on {cpu_text(facts.last)}")
+    if facts.last is not None:
+        cpu = cpu_text(facts.last)
+        parts.append(f"last run: {measured_model(facts.last)}" + (f" on {cpu}" if cpu else ""))
     return " · ".join(parts)
+
+
+def other_model_served(facts: RowFacts) -> str:
+    """`serves resnet50 (224 px), not resnet18: x, then d` when the deployment up serves
+    another model than the grid's (its tests would measure that one); "" otherwise."""
+    deployment = facts.status.deployment if facts.status else None
+    served = deployment.details.get("model") if deployment else None
+    if deployment is None or not served:
+        return ""
+    size = deployment.details.get("input_size", "")
+    spec = facts.model
+    if (served, size) == (spec.label, str(spec.input.crop)):
+        return ""
+    return f"serves {served} ({size} px), not {spec.label}: x, then d"
 
 
 def agreement_text(facts: RowFacts) -> str:

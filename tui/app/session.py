@@ -10,11 +10,13 @@ import threading
 
 from rnbench.core.backends.protocol import Deployment, Phase, State, Status
 from rnbench.core.configs import Configuration, all_configurations
+from rnbench.core.model_choice import ModelChoice
 from rnbench.core.run.options import TestSettings
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.results.seed import published_row
 from rnbench.tui.app import messages as m
+from rnbench.tui.app.model_view import is_of, is_study_model
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import RowFacts, is_deployed
 from rnbench.tui.app.workers import one_line
@@ -37,11 +39,14 @@ class Session:
         self.engine_error: str | None = None
         """Why the engine could not be built, once it could not."""
         self.configs: tuple[Configuration, ...] = all_configurations(cuda=False)
+        self.model = ModelChoice()
+        """The model the grid deploys and measures (the engine's)."""
         self.statuses: dict[str, Status] = {}
         self.prices: dict[str, Price | None] = {}
         self.price_notes: dict[str, str] = {}
         """Why a configuration has no price (`no price: ...`), from the last refresh."""
         self.last_runs: dict[str, RunRecord] = {}
+        """The latest successful run of the current model per configuration."""
         self.activity: dict[str, str] = {}
         """What a worker is doing to a configuration (`deploying`, `loading model`, `testing
         2/3`, ...): set through `set_activity`, which also notes when it began."""
@@ -105,10 +110,11 @@ class Session:
             status,
             self.prices.get(config.key),
             self.last_runs.get(config.key),
-            published_row(config.key),
+            published_row(config.key) if is_study_model(self.model.spec) else None,
             self.activity_label(config.key),
             self.price_notes.get(config.key, ""),
             self._elapsed(config.key, now),
+            self.model.spec,
         )
 
     def _elapsed(self, key: str, now: float | None) -> float | None:
@@ -126,6 +132,13 @@ class Session:
 
     def config(self, key: str | None) -> Configuration | None:
         return next((c for c in self.configs if c.key == key), None)
+
+    def switch_model(self, choice: ModelChoice) -> None:
+        """The grid measures `choice` from now on: the old model's last runs go, and refreshes
+        already begun (they looked for the old model's runs) are ignored when they land."""
+        self.model = choice
+        self.last_runs.clear()
+        self._applied = max(self._applied, self._generation + 1)
 
     def next_generation(self) -> int:
         """A number for a refresh of the rows: newer refreshes have larger ones."""
@@ -222,8 +235,9 @@ class Session:
                 self.end_activity(message.config_key)  # a teardown that cancelled it goes on
             self.stops.pop(message.config_key, None)
             self.test_totals.pop(message.config_key, None)
-        if message.record is not None and message.record.status == "ok":  # as `refresh`
-            self.last_runs[message.record.config] = message.record
+        record = message.record
+        if record is not None and record.status == "ok" and is_of(record, self.model.spec):
+            self.last_runs[record.config] = record  # as `refresh`: only the current model's
 
     def stop_tests(self, key: str | None = None) -> None:
         """End test sequences (all, or `key`'s): their runs are cancelled, no next point starts."""

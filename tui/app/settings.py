@@ -1,6 +1,7 @@
 """Test settings the TUI remembers between sessions (`rnbench.core.run.options.TestSettings`:
 concurrency or a list of them, duration, warm-up, open-loop rate or rates, stability target,
-error threshold), and the foreign targets added with `a` (key and price), so they come back.
+error threshold), the foreign targets added with `a` (key and price), and the model chosen with
+`m` (name or file, input size), so they come back.
 
 Stored as JSON in the user data directory. A missing file gives the defaults (the study's 16
 clients); an unreadable one gives the defaults and a one-line warning, never a crash.
@@ -21,6 +22,8 @@ from rnbench.core.run.options import TestSettings, parse
 
 TARGETS = "targets"
 """The settings file's list of added foreign targets."""
+MODEL = "model"
+"""The settings file's model choice."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,16 @@ class SavedTarget:
     its URL again in a later session."""
     usd_per_hour: float | None = None
     """The price the user gave; None when none."""
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """The model chosen with `m` in an earlier session."""
+
+    model: str
+    """A torchvision name or a model file's path, as `--model` takes it."""
+    input_size: int | None = None
+    """The input side given; None: the model's own."""
 
 
 def default_path() -> Path:
@@ -83,23 +96,46 @@ def load_targets(path: Path) -> list[SavedTarget]:
         return []
 
 
+def load_model(path: Path) -> SavedModel | None:
+    """The model choice saved in the file; None when there is none (or it is unreadable)."""
+    try:
+        raw = json.loads(path.read_text("utf-8")).get(MODEL)
+        if raw is None:
+            return None
+        size = raw.get("input_size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+            return None
+        return SavedModel(str(raw["model"]), size) if raw["model"] else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 def _safe(target: SavedTarget) -> dict[str, object]:
     """What is written of a saved target: its key with any URL secrets hidden."""
     return {**asdict(target), "key": redacted(target.key)}
 
 
-def save(path: Path, settings: TestSettings, targets: list[SavedTarget] | None = None) -> None:
-    """Write the settings (and `targets`; None keeps those already saved) atomically.
+def save(
+    path: Path,
+    settings: TestSettings,
+    targets: list[SavedTarget] | None = None,
+    model: SavedModel | None = None,
+) -> None:
+    """Write the settings, `targets` and `model` atomically (None keeps what is already saved).
 
     Raises:
         UsageError: the file cannot be written.
     """
     kept = load_targets(path) if targets is None else targets
+    chosen = load_model(path) if model is None else model
+    data: dict[str, object] = {**asdict(settings), TARGETS: [_safe(t) for t in kept]}
+    if chosen is not None:
+        data[MODEL] = asdict(chosen)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tui-settings-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({**asdict(settings), TARGETS: [_safe(t) for t in kept]}, out, indent=2)
+            json.dump(data, out, indent=2)
         os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"cannot save settings to {path}: {exc.strerror or exc}") from None

@@ -18,10 +18,14 @@ from rnbench.core.backends.sagemaker import images
 from rnbench.core.configs import Configuration
 from rnbench.core.errors import RnbenchError
 from rnbench.core.loadgen.types import LoadSpec
+from rnbench.core.model_choice import ModelChoice, choose_model
 from rnbench.core.run.sweep import SweepPoint
+from rnbench.inference.models import ModelSpec
 from rnbench.results.prices import Price
 from rnbench.results.record import RunRecord
 from rnbench.tui.app import messages as m
+from rnbench.tui.app import settings as stored
+from rnbench.tui.app.model_view import is_of
 from rnbench.tui.app.port import EnginePort, TestRunLike
 
 Post = Callable[[Message], object]
@@ -37,14 +41,48 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-def build_engine(post: Post, factory: Callable[[], EnginePort]) -> None:
+def build_engine(
+    post: Post, factory: Callable[[], EnginePort], saved: stored.SavedModel | None = None
+) -> None:
+    """Build the engine; a `saved` model choice (an earlier session's `m`) is resolved and set
+    on it, and one that no longer resolves gives ResNet-50 and a one-line warning."""
     try:
         engine = factory()
     except Exception as exc:  # noqa: BLE001 - shown to the user as one line
         post(m.EngineFailed(one_line(exc)))
         return
     images.sdk_table("pytorch")  # here, not on the UI thread: a first run imports the SDK (~3 s)
-    post(m.EngineReady(engine))
+    warning = None
+    if saved is not None:
+        try:
+            choice = choose_model(saved.model, saved.input_size)
+        except Exception as exc:  # noqa: BLE001 - the saved choice is old news; say so, go on
+            warning = f"saved model {saved.model} not restored ({one_line(exc)}): using ResNet-50"
+            choice = ModelChoice()
+        engine.set_model(choice)
+    post(m.EngineReady(engine, engine.model, warning))
+
+
+def list_models(post: Post) -> None:
+    """torchvision's classifier names (importing torchvision: seconds)."""
+    from rnbench.inference.models import available_models
+
+    try:
+        names = available_models()
+    except Exception as exc:  # noqa: BLE001 - the dialog still takes a name or a file
+        post(m.ActionFailed("", "list models", one_line(exc)))
+        return
+    post(m.ModelsListed(names))
+
+
+def resolve_model(post: Post, text: str, input_size: int | None) -> None:
+    """Resolve a model name or file (`choose_model`: it may import torchvision)."""
+    try:
+        choice = choose_model(text, input_size)
+    except Exception as exc:  # noqa: BLE001 - one line, the dialog stays open
+        post(m.ActionFailed("", "model", one_line(exc)))
+        return
+    post(m.ModelResolved(choice))
 
 
 def _status(engine: EnginePort, config: Configuration) -> Status:
@@ -69,9 +107,14 @@ def _price_note(engine: EnginePort, config: Configuration) -> str:
 
 
 def refresh(
-    post: Post, engine: EnginePort, configs: Sequence[Configuration], generation: int
+    post: Post,
+    engine: EnginePort,
+    configs: Sequence[Configuration],
+    generation: int,
+    model: ModelSpec,
 ) -> None:
-    """Describe every configuration, look up its price and its last successful run."""
+    """Describe every configuration, look up its price and its last successful run of `model`
+    (runs of other models never count)."""
     statuses = {c.key: _status(engine, c) for c in configs}
     prices = {c.key: _price(engine, c) for c in configs}
     last: dict[str, RunRecord] = {}
@@ -81,7 +124,7 @@ def refresh(
         post(m.ActionFailed("", "load results", one_line(exc)))
         runs = []
     for record in runs:
-        if record.status != "ok":
+        if record.status != "ok" or not is_of(record, model):
             continue
         known = last.get(record.config)
         if known is None or record.started_at > known.started_at:

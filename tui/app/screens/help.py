@@ -24,8 +24,15 @@ COLUMNS_HELP = (
         "time in service and dollars accrued at the configuration's price "
         "('—' when it has no price)",
     ),
-    ("TPS, p50, p99, errs, $/1M", "the last successful test of the configuration"),
-    ("study", "TPS the reference study published for it (as published, not measured here)"),
+    (
+        "TPS, p50, p99, errs, $/1M",
+        "the last successful test of the configuration, of the model in the header (m)",
+    ),
+    (
+        "study",
+        "TPS the reference study published for it (as published, not measured here; the study "
+        "measured ResNet-50: '—' for another model)",
+    ),
 )
 
 

@@ -1,7 +1,8 @@
 """The main screen: the grid, the selected row's live panel, the log; every key's action.
 
-Its state is a `Session` (`rnbench.tui.app.session`); the keys' actions, the dialogs that delete
-or leave, and the handlers of what workers report are this class's methods, in that order. Every
+Its state is a `Session` (`rnbench.tui.app.session`); the keys' actions and the handlers of what
+workers report are this class's methods, in that order; the dialogs that delete or leave are in
+`main_dialogs`. Every
 blocking call runs in a thread worker (`rnbench.tui.app.workers`); a 2 Hz timer samples the tests
 in progress.
 """
@@ -19,7 +20,6 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rnbench.core.backends.foreign.targets import is_foreign_key
 from rnbench.core.configs import Configuration
 from rnbench.core.run.options import TestSettings, describe_spec
 from rnbench.tui.app import foreign_rows, workers
@@ -29,12 +29,11 @@ from rnbench.tui.app.foreign_rows import ForeignRows
 from rnbench.tui.app.keys import MAIN_KEYS, bindings
 from rnbench.tui.app.port import EnginePort, SnapshotLike, TestRunLike
 from rnbench.tui.app.rows import detail_line, is_deployed
+from rnbench.tui.app.screens import main_dialogs as dialogs
+from rnbench.tui.app.screens import model_switch
 from rnbench.tui.app.screens.add_target import AddedTarget, AddTargetScreen
-from rnbench.tui.app.screens.confirm import ConfirmScreen
 from rnbench.tui.app.screens.export import REPORT, ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
-from rnbench.tui.app.screens.leftovers import LeftoversScreen
-from rnbench.tui.app.screens.quit import QuitScreen
 from rnbench.tui.app.screens.results import ResultsScreen
 from rnbench.tui.app.screens.settings import SettingsScreen
 from rnbench.tui.app.session import ACTIVITY, Session
@@ -62,11 +61,15 @@ class MainScreen(Screen[None]):
         body: bytes,
         settings_path: Path,
         clock: Callable[[], float] = time.time,
+        restore_model: bool = True,
     ) -> None:
+        """`restore_model`: start with the model saved by an earlier session's `m` (False when
+        the command line named one)."""
         super().__init__()
         self._factory = engine_factory
+        self._saved_model = stored.load_model(settings_path) if restore_model else None
         self.body = body
-        self._settings_path = settings_path
+        self.settings_path = settings_path
         self.clock = clock
         self._ticks = 0
         settings, self._settings_warning = stored.load(settings_path)
@@ -96,7 +99,7 @@ class MainScreen(Screen[None]):
             self.log_line(self._settings_warning, "warning")
         self.show_rows()
         self.run_worker(
-            partial(workers.build_engine, self.post_message, self._factory),
+            partial(workers.build_engine, self.post_message, self._factory, self._saved_model),
             name="build-engine",
             group="engine",
             thread=True,
@@ -169,7 +172,8 @@ class MainScreen(Screen[None]):
         """Describe every configuration again (in a worker); returns the refresh's number."""
         generation = self.session.next_generation()
         if self.session.engine is not None:
-            self.thread(workers.refresh, "refresh", self.session.configs, generation)
+            model = self.session.model.spec
+            self.thread(workers.refresh, "refresh", self.session.configs, generation, model)
         return generation
 
     def ready_config(self, verb: str) -> Configuration | None:
@@ -246,7 +250,7 @@ class MainScreen(Screen[None]):
 
     def action_teardown(self) -> None:
         if not self._refused(self.selected):
-            self._confirm_teardown()
+            dialogs.confirm_teardown(self)
 
     def action_add_target(self) -> None:
         """Ask for a URL or an endpoint name; add it as a row, select it and describe it."""
@@ -268,16 +272,12 @@ class MainScreen(Screen[None]):
         self.app.push_screen(AddTargetScreen(), chosen)
 
     def action_teardown_all(self) -> None:
-        if not self.have_engine("tear down"):
-            return
-        session = self.session
-        up = [c.key for c in session.configs if self._ours_and_up(c.key)]
-        listed = ", ".join(up) if up else "none known to this screen"
-        body = f"This deletes every deployment rnbench created ({listed}), local and SageMaker."
-        self.app.push_screen(
-            ConfirmScreen("Tear down everything?", body, "Tear all down"),
-            lambda yes: self._teardown_all() if yes else None,
-        )
+        if self.have_engine("tear down"):
+            dialogs.confirm_teardown_all(self)
+
+    def action_model(self) -> None:
+        if self.have_engine("model"):
+            model_switch.ask(self)
 
     def action_settings(self) -> None:
         def saved(settings: TestSettings | None) -> None:
@@ -285,7 +285,7 @@ class MainScreen(Screen[None]):
                 return
             self.session.settings = settings
             try:
-                stored.save(self._settings_path, settings)
+                stored.save(self.settings_path, settings)
             except Exception as exc:  # noqa: BLE001
                 self.fail(workers.one_line(exc))
                 return
@@ -320,7 +320,7 @@ class MainScreen(Screen[None]):
         if self.session.engine is None:
             self.have_engine("results")
             return
-        self.app.push_screen(ResultsScreen(self.session.engine))
+        self.app.push_screen(ResultsScreen(self.session.engine, self.session.model.spec))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
@@ -328,83 +328,14 @@ class MainScreen(Screen[None]):
     def action_request_quit(self) -> None:
         """Quit at once when nothing can be up; else list what is (in a worker) and ask."""
         if self.session.engine is None:
-            self._exit()
+            self.exit_app()
             return
         self.log_line("checking what is still deployed…")
         self.thread(workers.list_owned, "quit")
 
-    # ---- dialogs that delete or leave --------------------------------------------------
+    # ---- what the dialogs and handlers share ---------------------------------------------
 
-    def _confirm_teardown(self) -> None:
-        """Ask, then tear down the selected configuration (cancelling its test first)."""
-        session = self.session
-        config = self.selected
-        if config is None:
-            return
-        run = session.tests.get(config.key)
-        status = session.statuses.get(config.key)
-        if run is None and (self.ready_config("tear down") is None):
-            return
-        if status is None or status.deployment is None:
-            self.explain(f"{config.key}: nothing is deployed")
-            return
-        what = status.deployment.resource_id
-        if config.backend == "sagemaker":
-            what += " (endpoint, endpoint configuration and model rnbench created)"
-        body = f"This deletes {config.key}: {what}."
-        if run is not None:
-            body += "\nThe test in progress is cancelled first."
-
-        def answer(yes: bool | None) -> None:
-            if not yes:
-                self.log_line(f"{config.key}: tear down cancelled")
-                return
-            session.stop_tests(config.key)
-            session.set_activity(config.key, "tearing down", self.clock())
-            self.thread(workers.act, f"row:{config.key}", "teardown", config)
-            self.show_rows()
-
-        self.app.push_screen(ConfirmScreen(f"Tear down {config.key}?", body, "Tear down"), answer)
-
-    def _teardown_all(self) -> None:
-        session = self.session
-        for key in [k for k in {*session.tests, *session.stops} if not is_foreign_key(k)]:
-            if key in session.tests:
-                session.set_activity(key, "tearing down", self.clock())
-            session.stop_tests(key)  # a foreign target's test goes on: nothing of it is torn down
-        for config in session.configs:
-            if self._ours_and_up(config.key):
-                session.set_activity(config.key, "tearing down", self.clock())
-        self.log_line("tearing down everything rnbench deployed…")
-        self.thread(workers.teardown_all, "teardown-all")
-        self.show_rows()
-
-    def _offer_leftovers(self, message: m.OwnedListed) -> None:
-        """At start: show what is still up from earlier and ask what to do with it."""
-        if not message.deployments:
-            self.log_line("nothing rnbench created is still up")
-            return
-        leftovers = self.session.leftovers = {d.config_key: d for d in message.deployments}
-        self.log_line(f"still up from earlier: {', '.join(sorted(leftovers))}", "warning")
-        self.show_rows()
-
-        def choice(answer: str | None) -> None:
-            if answer == "teardown":
-                self._teardown_all()
-            elif answer == "keep":
-                self.log_line(f"keeping {', '.join(sorted(leftovers))} up")
-            else:
-                self.log_line("leftovers: decide later (X tears everything down)")
-
-        self.app.push_screen(
-            LeftoversScreen(message.deployments, message.prices, self.clock()), choice
-        )
-
-    def _ours_and_up(self, key: str) -> bool:
-        """Deployed by rnbench and up: a foreign target (core/backends/foreign) never is."""
-        return not is_foreign_key(key) and is_deployed(self.session.statuses.get(key))
-
-    def _exit(self) -> None:
+    def exit_app(self) -> None:
         self.session.stop_tests()
         for run in self.session.tests.values():
             run.cancel()
@@ -430,6 +361,7 @@ class MainScreen(Screen[None]):
         session = self.session
         session.engine = message.engine
         session.configs = message.engine.configurations()
+        model_switch.use(self, message.model, message.warning)
         self.log_line(f"engine ready: {len(session.configs)} configurations", "ok")
         self.foreign.restore()
         self.show_rows()
@@ -493,6 +425,9 @@ class MainScreen(Screen[None]):
                 self.notify(line, title="test done", timeout=6)
                 if record.note:  # e.g. the load generator saturated its own CPU
                     self.log_line(f"{record.config}: note: {record.note}", "warning")
+                other = model_switch.other_model_note(record, self.session.model)
+                if other:
+                    self.explain(other)
             else:  # degraded: the figures describe a failing endpoint
                 self.explain(f"{line}: {record.status}: {record.note}")
         else:
@@ -509,21 +444,9 @@ class MainScreen(Screen[None]):
     def on_owned_listed(self, message: m.OwnedListed) -> None:
         """What is still up: at start, offer it for teardown; on quit, ask before leaving."""
         if message.purpose == "start":
-            self._offer_leftovers(message)
-            return
-        if not message.deployments:
-            self._exit()
-            return
-
-        def choice(answer: str | None) -> None:
-            if answer == "keep":
-                self.log_line("leaving deployments up")
-                self._exit()
-            elif answer == "teardown":
-                self.session.quitting = True
-                self._teardown_all()
-
-        self.app.push_screen(QuitScreen(message.deployments, message.prices), choice)
+            dialogs.offer_leftovers(self, message)
+        else:
+            dialogs.ask_before_quit(self, message)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_selected()

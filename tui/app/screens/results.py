@@ -5,6 +5,9 @@
   eager, weights and runtime, and its three cost charts. Published rows are marked `published`.
   Sort by any column: click its header, or `[` / `]` to move the sort column and `o` to reverse.
 2 Study overlay, 3 Sweeps (throughput-latency curves, knee marked), 4 SLO recommendation.
+
+The table lists the runs of every model, with a model column; the charts, the overlay and the SLO
+recommendation take only the runs of the grid's current model, never two models side by side.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.results.seed import published_rows
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import workers
+from rnbench.tui.app.model_view import model_text, of_model
 from rnbench.tui.app.plots import draw_bars
 from rnbench.tui.app.port import EnginePort
 from rnbench.tui.app.results_rows import (
@@ -40,7 +45,7 @@ NOTE = (
     "published = the study's figures as printed. * its p50 column is about 10x too small; "
     "'LL ms' is the mean latency Little's law implies (clients / TPS)."
 )
-LEFT = {"source", "config", "weights", "runtime", "started", "mode", "stable"}
+LEFT = {"source", "config", "model", "weights", "runtime", "started", "mode", "stable"}
 TABS = ("tab-runs", "tab-overlay", "tab-sweeps", "tab-slo")
 
 
@@ -61,9 +66,11 @@ class ResultsScreen(Screen[None]):
         Binding("4", "tab(3)", "SLO", show=False),
     ]
 
-    def __init__(self, engine: EnginePort) -> None:
+    def __init__(self, engine: EnginePort, model: ModelSpec = STUDY_MODEL) -> None:
+        """`model`: the grid's, whose runs the charts, overlay and recommendation take."""
         super().__init__()
         self._engine = engine
+        self._model = model
         self.rows: list[ResultRow] = []
         self.sort_key = "tps"
         self.reverse = True
@@ -105,8 +112,9 @@ class ResultsScreen(Screen[None]):
         self.rows = result_rows(message.runs, published_rows())
         self._fill()
         self._charts()
-        self.query_one(StudyOverlay).show(message.runs)
-        self.query_one(SloPanel).show(message.runs)
+        self.query_one(StudyOverlay).show(message.runs, self._model)
+        scope = f"Only runs of {model_text(self._model)} count."
+        self.query_one(SloPanel).show(of_model(message.runs, self._model), scope)
         await self.query_one(SweepCurves).show(message.runs)
 
     def on_action_failed(self, message: m.ActionFailed) -> None:
@@ -124,10 +132,11 @@ class ResultsScreen(Screen[None]):
             table.add_row(*cells)
         arrow = "↓" if self.reverse else "↑"
         header = next(h for k, h, _, _ in COLUMNS if k == self.sort_key)
-        self.sub_title = f"{len(self.rows)} rows · sorted by {header} {arrow}"
+        model = model_text(self._model)  # the charts', overlay's and recommendation's
+        self.sub_title = f"{model} · {len(self.rows)} rows · sorted by {header} {arrow}"
 
     def _charts(self) -> None:
-        bars = chart_rows(self.rows)
+        bars = chart_rows(self.rows, model_text(self._model))
         priced = [(label, row) for label, row in bars if row.usd_per_1m is not None]
         per_usd = [(label, row) for label, row in bars if row.inferences_per_usd is not None]
         charts = (

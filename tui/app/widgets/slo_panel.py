@@ -1,5 +1,5 @@
 """The SLO tab: a p99 target and a required TPS in, the cheapest measured configuration and
-instance count out (`rnbench.results.analysis.recommend` over the stored runs)."""
+instance count out (`rnbench.results.analysis.recommend` over the stored runs of one model)."""
 
 from __future__ import annotations
 
@@ -52,8 +52,11 @@ class SloPanel(Vertical):
         for header in SLO_HEADERS:
             table.add_column(Text(header, justify="left" if header == "config" else "right"))
 
-    def show(self, runs: Sequence[RunRecord]) -> None:
+    def show(self, runs: Sequence[RunRecord], scope: str = "") -> None:
+        """Recommend from `runs` (one model's: the caller picks them); `scope` says which."""
         self._runs = list(runs)
+        assumption = f"{scope} {SLO_ASSUMPTION}" if scope else SLO_ASSUMPTION
+        self.query_one("#slo-assumption", Static).update(Text(assumption, style="dim"))
         self._update()
 
     def on_input_changed(self, event: Input.Changed) -> None:
