@@ -184,3 +184,14 @@ def test_pixels_path_is_the_float_path_before_normalising() -> None:
     with pytest.raises(BadImage):
         preprocess_pixels(b"not an image")
 
+
+def test_preprocessing_cost_is_measured_per_step(doggo_jpeg: bytes) -> None:
+    from rnbench.inference.preprocess_cost import preprocess_cost
+
+    cost = preprocess_cost(doggo_jpeg, iterations=5)
+    assert cost.iterations == 5
+    assert cost.decode_ms > 0 and cost.resize_crop_ms > 0 and cost.normalise_ms > 0
+    assert cost.pixels_ms == pytest.approx(cost.decode_ms + cost.resize_crop_ms)
+    assert cost.float_ms == pytest.approx(cost.pixels_ms + cost.normalise_ms)
+    with pytest.raises(BadImage):
+        preprocess_cost(b"", iterations=1)
