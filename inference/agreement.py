@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnbench.inference.graph import Runtime, softmax
+from rnbench.inference.graph import Runtime, softmax, takes_pixels
+from rnbench.inference.input_spec import STUDY_INPUT, InputSpec
 
 TOP_K = 5
 
@@ -48,16 +49,25 @@ def _top5(logits: np.ndarray) -> np.ndarray:
 
 
 def measure_agreement(
-    runtime: Runtime, reference: Runtime, inputs: Sequence[np.ndarray], weights: str
+    runtime: Runtime,
+    reference: Runtime,
+    inputs: Sequence[np.ndarray],
+    weights: str,
+    runtime_inputs: Sequence[np.ndarray] | None = None,
 ) -> Agreement:
-    """Compare `runtime` with `reference` (fp32 eager) on `inputs` (batches of one or more)."""
+    """Compare `runtime` with `reference` (fp32 eager) on `inputs` (batches of one or more);
+    `runtime_inputs`, when given, are the same images in the form `runtime` takes (its uint8
+    pixels, say), fed to it instead of `inputs`."""
     if not inputs:
         raise ValueError("agreement needs at least one input")
+    fed = inputs if runtime_inputs is None else runtime_inputs
+    if len(fed) != len(inputs):
+        raise ValueError("runtime_inputs must hold the same images as inputs")
     want = np.concatenate([reference.logits(batch) for batch in inputs]).astype(np.float64)
     if runtime is reference:  # eager on the CPU is the reference itself: agreement is exact
         got = want
     else:
-        got = np.concatenate([runtime.logits(batch) for batch in inputs]).astype(np.float64)
+        got = np.concatenate([runtime.logits(batch) for batch in fed]).astype(np.float64)
     difference = np.abs(got - want)
     probabilities = np.abs(softmax(got) - softmax(want))
     return Agreement(
@@ -69,6 +79,24 @@ def measure_agreement(
         inputs=int(got.shape[0]),
         weights=weights,
     )
+
+
+def served_agreement(
+    runtime: Runtime,
+    reference: Runtime,
+    weights: str,
+    spec: InputSpec = STUDY_INPUT,
+    count: int | None = None,
+) -> Agreement:
+    """`measure_agreement` on the photographs, each runtime fed as the server feeds it: the
+    reference the normalised batches, `runtime` its uint8 pixels where it takes those."""
+    from rnbench.inference.natural_images import agreement_pixels
+    from rnbench.inference.preprocess import normalise
+
+    pixels = agreement_pixels(count, spec)
+    batches = [normalise(p, spec) for p in pixels]
+    served = pixels if takes_pixels(runtime) else None
+    return measure_agreement(runtime, reference, batches, weights, served)
 
 
 def describe(agreement: Agreement) -> str:

@@ -1,8 +1,9 @@
 """In-process throughput of the runtimes: the ceiling the HTTP server is measured against.
 
-Counts whole requests as the server handles them (decode + preprocess + predict + top-5) in one
-thread, without HTTP: one at a time, or `batch` at a time (what dynamic batching can reach at
-best). `make bench` compares this with the same image served over HTTP.
+Counts whole requests as the server handles them (decode + preprocess + predict + top-5; the
+uint8 crop for the OpenVINO runtimes, which normalise in their graph) in one thread, without
+HTTP: one at a time, or `batch` at a time (what dynamic batching can reach at best).
+`make bench` compares this with the same image served over HTTP.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnbench.inference.graph import Runtime
+from rnbench.inference.graph import Runtime, takes_pixels
 from rnbench.inference.predict import top_k
-from rnbench.inference.preprocess import preprocess
+from rnbench.inference.preprocess import preprocess, preprocess_pixels
 from rnbench.inference.runtimes import Loaded, agreement, load_runtime
 
 WARMUP_CALLS = 3
@@ -40,7 +41,8 @@ class Throughput:
 
 
 def _handle(runtime: Runtime, image_bytes: bytes, batch: int) -> None:
-    inputs = [preprocess(image_bytes) for _ in range(batch)]
+    prepare = preprocess_pixels if takes_pixels(runtime) else preprocess
+    inputs = [prepare(image_bytes) for _ in range(batch)]
     probabilities = runtime.predict(inputs[0] if batch == 1 else np.concatenate(inputs))
     for row in probabilities:
         top_k(row)

@@ -61,8 +61,7 @@ def build(
 
     Raises InferenceUsageError, DeviceUnavailable.
     """
-    from rnbench.inference.agreement import describe, measure_agreement
-    from rnbench.inference.natural_images import agreement_batches
+    from rnbench.inference.agreement import describe, served_agreement
     from rnbench.inference.onnx_export import export_key, export_onnx
     from rnbench.inference.runtimes import load_runtime
 
@@ -92,9 +91,7 @@ def build(
             _say(f"int8 graph at {path} ({time.perf_counter() - started:.1f} s)")
     _phase("checking agreement")
     loaded = load_runtime(runtime, device, weights_path, spec)
-    agreement = measure_agreement(
-        loaded.runtime, loaded.reference, agreement_batches(spec=spec.input), loaded.weights.kind
-    )
+    agreement = served_agreement(loaded.runtime, loaded.reference, loaded.weights.kind, spec.input)
     _say(f"{runtime} {describe(agreement)}")
 
 

@@ -18,7 +18,8 @@ quantizes it and the agreement check can compare logits)."""
 
 
 class Runtime(Protocol):
-    """Something that turns an [N, 3, 224, 224] float32 batch into [N, 1000] logits."""
+    """Something that turns an [N, 3, 224, 224] float32 batch into [N, 1000] logits (or, where
+    `takes_pixels(runtime)`, uint8 [N, 224, 224, 3] pixels that its graph normalises itself)."""
 
     name: str
     device: str
@@ -30,6 +31,11 @@ class Runtime(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Softmax probabilities, float32, shape [N, 1000]."""
         ...
+
+
+def takes_pixels(runtime: object) -> bool:
+    """True when `runtime` takes uint8 NHWC pixels (`preprocess_pixels`), not a float batch."""
+    return bool(getattr(runtime, "takes_pixels", False))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from rnbench.inference.input_spec import STUDY_INPUT, InputSpec
-from rnbench.inference.preprocess import preprocess, to_batch
+from rnbench.inference.preprocess import crop_pixels, normalise, preprocess_pixels, to_batch
 
 SKIMAGE_IMAGES = (
     "astronaut",
@@ -60,17 +60,22 @@ def photographs() -> tuple[tuple[str, Image.Image], ...]:
     return tuple(found)
 
 
-def agreement_batches(count: int | None = None, spec: InputSpec = STUDY_INPUT) -> list[np.ndarray]:
-    """The photographs through the study's preprocessing, one [1, 3, 224, 224] batch each.
-
-    The study's JPEG goes through the very bytes path the server uses (`preprocess`).
-    """
+def agreement_pixels(count: int | None = None, spec: InputSpec = STUDY_INPUT) -> list[np.ndarray]:
+    """The photographs resized and cropped, one uint8 [1, crop, crop, 3] batch each (what the
+    runtimes that normalise in their graph are fed). The study's JPEG goes through the very bytes
+    path the server uses (`preprocess_pixels`)."""
     chosen = photographs()[:count] if count else photographs()
     study = resources.files("rnbench.core").joinpath("data", STUDY_IMAGE).read_bytes()
     return [
-        preprocess(study, spec) if name == STUDY_IMAGE else to_batch(im, spec)
+        preprocess_pixels(study, spec) if name == STUDY_IMAGE else crop_pixels(im, spec)[None]
         for name, im in chosen
     ]
+
+
+def agreement_batches(count: int | None = None, spec: InputSpec = STUDY_INPUT) -> list[np.ndarray]:
+    """The photographs through the study's preprocessing, one [1, 3, 224, 224] batch each: the
+    `agreement_pixels` normalised (for the study's JPEG, exactly what `preprocess` returns)."""
+    return [normalise(pixels, spec) for pixels in agreement_pixels(count, spec)]
 
 
 def calibration_batches(

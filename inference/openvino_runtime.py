@@ -4,12 +4,16 @@ OpenVINO picks bf16 by itself on a CPU that has it, so the precision is always s
 `f32` where fp32 is meant, `bf16` for the bf16 runtime. Whether bf16 is possible at all is read at
 run time from OpenVINO's `OPTIMIZATION_CAPABILITIES` (it lists `BF16` only where the CPU has
 AVX512_BF16 or AMX), cross-checked with the kernel's CPU flags.
+
+As the server loads them, the graphs take the uint8 crop and normalise it themselves (see
+`normalising_model`), and their streams are chosen by measurement (`openvino_tuning`).
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ import numpy as np
 
 from rnbench.inference.errors import DeviceUnavailable
 from rnbench.inference.graph import INPUT_NAME, physical_cores, softmax
+from rnbench.inference.input_spec import InputSpec
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 """Linux CPU flags that mean hardware bf16 arithmetic."""
@@ -79,10 +84,26 @@ def bf16_unavailable_reason() -> str | None:
 
 
 class OpenVinoRuntime:
-    """An ONNX graph compiled by OpenVINO for the CPU at a given inference precision."""
+    """An ONNX graph compiled by OpenVINO for the CPU at a given inference precision.
 
-    def __init__(self, model_path: Path, name: str, precision: str) -> None:
-        """Raises DeviceUnavailable (no OpenVINO, or bf16 asked of a CPU without it)."""
+    With `pixels` (the model's InputSpec) the compiled graph takes the uint8 [N, crop, crop, 3]
+    pixels of `preprocess_pixels` and does the rest inside itself (convert to f32, subtract
+    255 x mean and divide by 255 x std per channel, NHWC -> NCHW: OpenVINO's PrePostProcessor), so
+    the server never normalises in numpy; without it, the float32 NCHW batch of `preprocess`.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        name: str,
+        precision: str,
+        pixels: InputSpec | None = None,
+        streams: int | None = None,
+    ) -> None:
+        """`streams` fixes NUM_STREAMS (else RNBENCH_OPENVINO_STREAMS, else the hint decides).
+
+        Raises DeviceUnavailable (no OpenVINO, or bf16 asked of a CPU without it).
+        """
         if precision == "bf16":
             reason = bf16_unavailable_reason()
             if reason is not None:
@@ -95,27 +116,90 @@ class OpenVinoRuntime:
         self.device = "cpu"
         self.path = model_path
         self.precision = precision
-        core = ov.Core()
+        self.takes_pixels = pixels is not None
+        """True: `logits` takes uint8 NHWC pixels and the graph normalises them itself."""
         self.hint = os.environ.get(HINT_ENV, "THROUGHPUT").upper()
+        self._core = ov.Core()
+        model = self._core.read_model(str(model_path))
+        self._model = normalising_model(model, pixels) if pixels is not None else model
+        self._spare: dict[int, Any] = {}
+        self._install(self._compile(streams if streams is not None else env_streams()))
+
+    def _compile(self, streams: int | None) -> Any:
         config: dict[str, Any] = {
-            "INFERENCE_PRECISION_HINT": precision,
+            "INFERENCE_PRECISION_HINT": self.precision,
             "PERFORMANCE_HINT": self.hint,
             "INFERENCE_NUM_THREADS": physical_cores(),
         }
-        streams = os.environ.get(STREAMS_ENV, "")
-        if streams.isdigit() and int(streams) > 0:
-            config["NUM_STREAMS"] = int(streams)
-        self._compiled = core.compile_model(core.read_model(str(model_path)), "CPU", config)
-        self.streams = int(self._compiled.get_property("NUM_STREAMS"))
-        self.parallel = max(1, int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        if streams is not None:
+            config["NUM_STREAMS"] = streams
+        return self._core.compile_model(self._model, "CPU", config)
+
+    def _install(self, compiled: Any) -> None:
+        self._compiled = compiled
+        self.streams = int(compiled.get_property("NUM_STREAMS"))
+        """The streams the compiled model runs (read back from it)."""
+        self.parallel = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         """Infer requests worth running at once (the server runs that many batches at once)."""
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for _ in range(self.parallel):
-            self._requests.put(self._compiled.create_infer_request())
+            self._requests.put(compiled.create_infer_request())
+
+    def _compiled_with(self, streams: int) -> Any:
+        """The graph compiled for `streams` streams (kept until `use_streams` picks one)."""
+        if streams == self.streams:
+            return self._compiled
+        if streams not in self._spare:
+            self._spare[streams] = self._compile(streams)
+        return self._spare[streams]
+
+    def use_streams(self, streams: int) -> None:
+        """Run with `streams` streams from now on (recompiling if need be). Not thread-safe:
+        call it before serving. Drops every other compiled copy `throughput` made."""
+        if streams != self.streams:
+            self._install(self._compiled_with(streams))
+        self._spare.clear()
+
+    def throughput(self, streams: int, batch: int, seconds: float) -> float:
+        """Images per second with `streams` streams and `batch` images per infer request, run
+        for about `seconds` (after one untimed request each) on a fixed random input."""
+        import openvino as ov
+
+        compiled = self._compiled_with(streams)
+        jobs = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        feed = {0: self.sample(batch)}
+        requests = ov.AsyncInferQueue(compiled, jobs)
+        for _ in range(jobs):  # each request's first call at a new shape allocates: not timed
+            requests.start_async(feed)
+        requests.wait_all()
+        started = time.perf_counter()
+        deadline, runs = started + seconds, 0
+        while runs < jobs or time.perf_counter() < deadline:
+            requests.start_async(feed)  # waits for an idle request
+            runs += 1
+        requests.wait_all()
+        return runs * batch / (time.perf_counter() - started)
+
+    def sample(self, batch: int) -> np.ndarray:
+        """A fixed random input of `batch` images in the form `logits` takes."""
+        dims = self._compiled.inputs[0].get_partial_shape()
+        shape = tuple(dims[axis].get_length() for axis in range(1, dims.rank.get_length()))
+        rng = np.random.default_rng(0)
+        if self.takes_pixels:
+            return rng.integers(0, 256, (batch, *shape), dtype=np.uint8)
+        return rng.standard_normal((batch, *shape), dtype=np.float32)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Thread-safe: each call takes one of the `parallel` infer requests (waits for one)."""
-        feed = {INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)}
+        """Thread-safe: each call takes one of the `parallel` infer requests (waits for one).
+
+        Raises TypeError for a batch of the other kind (float for pixels, or the reverse).
+        """
+        if self.takes_pixels != (batch.dtype == np.uint8):
+            wanted = "uint8 [N, H, W, 3] pixels" if self.takes_pixels else "a float32 NCHW batch"
+            raise TypeError(f"{self.name} takes {wanted}, got {batch.dtype} {batch.shape}")
+        feed = {INPUT_NAME: np.ascontiguousarray(batch)}
+        if not self.takes_pixels:
+            feed[INPUT_NAME] = feed[INPUT_NAME].astype(np.float32, copy=False)
         request = self._requests.get()
         try:
             result: np.ndarray = np.array(request.infer(feed)[0], dtype=np.float32, copy=True)
@@ -125,3 +209,26 @@ class OpenVinoRuntime:
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         return softmax(self.logits(batch))
+
+
+def env_streams() -> int | None:
+    """RNBENCH_OPENVINO_STREAMS as a whole number > 0, or None when unset (or not one)."""
+    text = os.environ.get(STREAMS_ENV, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def normalising_model(model: Any, spec: InputSpec) -> Any:
+    """`model` ([N, 3, crop, crop] float32 input) taking uint8 [N, crop, crop, 3] pixels instead:
+    convert to f32, subtract 255 x mean, divide by 255 x std per channel and go NHWC -> NCHW in
+    the graph ((x / 255 - mean) / std, torchvision's ToTensor + Normalize)."""
+    import openvino as ov
+    from openvino.preprocess import PrePostProcessor
+
+    steps = PrePostProcessor(model)
+    source = steps.input()
+    source.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
+    source.model().set_layout(ov.Layout("NCHW"))
+    source.preprocess().convert_element_type(ov.Type.f32).mean(
+        [255.0 * m for m in spec.mean]
+    ).scale([255.0 * s for s in spec.std])
+    return steps.build()

@@ -1,9 +1,15 @@
-"""The study's request handling: image bytes -> a normalised [1, 3, 224, 224] float32 batch.
+"""The study's request handling: image bytes -> a normalised [1, 3, 224, 224] float32 batch, or
+the uint8 [1, 224, 224, 3] pixels for a graph that normalises them itself (OpenVINO's).
 
 Same result as the study's torchvision pipeline within 1e-6 (PIL decode, Resize(255),
 CenterCrop(224), ToTensor, Normalize with ImageNet mean/std), done with PIL and numpy without
 torch, so that it is cheap (`make bench` measures its CPU time per image). Untrusted bytes are
 checked before they are decoded: only JPEG and PNG, no decompression bombs, no truncated files.
+
+Not used, because they break that 1e-6: PIL's reduced-size JPEG decoding (`Image.draft`, DCT
+scaling) and `reducing_gap` on resize. On a 2048x2048 JPEG they cut the CPU time 4x and 1.4-1.6x
+but moved values by up to 0.58 and 0.03-0.12 (tens of grey levels); on the study's 224 px JPEG,
+which Resize(255) enlarges, they cannot apply at all.
 """
 
 from __future__ import annotations
@@ -90,25 +96,39 @@ def decode(data: bytes) -> Image.Image:
     return image
 
 
-def to_batch(image: Image.Image, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
-    """Resize + CenterCrop + ToTensor + Normalize + batch of 1, as float32 NCHW (the study's
-    Resize(255), CenterCrop(224) and ImageNet mean/std by default).
-
-    Resizing and cropping stay on uint8 in PIL; ToTensor + Normalize are folded into one
-    multiply-add per value, x * 1/(255 std) - mean/std, which differs from dividing in float32
-    by float rounding only (under 1e-6 for the study's mean/std, tested).
-    """
+def crop_pixels(image: Image.Image, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
+    """Resize + CenterCrop on uint8, as torchvision's Resize(resize) and CenterCrop(crop):
+    the [crop, crop, 3] uint8 HWC pixels (the input of graphs that normalise themselves)."""
     crop = spec.crop
     new_w, new_h = resized_size(*image.size, resize=spec.resize)
     resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR)
     left = int(round((new_w - crop) / 2.0))
     top = int(round((new_h - crop) / 2.0))
-    pixels = np.asarray(resized.crop((left, top, left + crop, top + crop)))  # HWC uint8
+    pixels: np.ndarray = np.asarray(resized.crop((left, top, left + crop, top + crop)))
+    return pixels
+
+
+def normalise(pixels: np.ndarray, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
+    """ToTensor + Normalize of uint8 pixels, HWC [crop, crop, 3] or NHWC [N, crop, crop, 3]:
+    a float32 NCHW batch [N, 3, crop, crop] (N = 1 for HWC).
+
+    Folded into one multiply-add per value, x * 1/(255 std) - mean/std, which differs from
+    dividing in float32 by float rounding only (under 1e-6 for the study's mean/std, tested).
+    """
+    batch_of = pixels if pixels.ndim == 4 else pixels[np.newaxis]
+    count, height, width, _ = batch_of.shape
     scale, offset = _affine(spec.mean, spec.std)
-    batch = np.empty((1, 3, crop, crop), dtype=np.float32)
-    np.multiply(pixels.transpose(2, 0, 1), scale, out=batch[0], dtype=np.float32)
+    batch = np.empty((count, 3, height, width), dtype=np.float32)
+    np.multiply(batch_of.transpose(0, 3, 1, 2), scale, out=batch, dtype=np.float32)
     batch += offset
     return batch
+
+
+def to_batch(image: Image.Image, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
+    """Resize + CenterCrop + ToTensor + Normalize + batch of 1, as float32 NCHW (the study's
+    Resize(255), CenterCrop(224) and ImageNet mean/std by default): `crop_pixels`, then
+    `normalise`."""
+    return normalise(crop_pixels(image, spec), spec)
 
 
 @lru_cache(maxsize=8)
@@ -124,3 +144,10 @@ def _affine(
 def preprocess(data: bytes, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
     """Image bytes -> [1, 3, crop, crop] float32 batch. Raises BadImage for bad input."""
     return to_batch(decode(data), spec)
+
+
+def preprocess_pixels(data: bytes, spec: InputSpec = STUDY_INPUT) -> np.ndarray:
+    """Image bytes -> [1, crop, crop, 3] uint8 pixels, decoded, resized and cropped only: what a
+    graph that converts and normalises in itself takes (the OpenVINO runtimes). Normalising it
+    (`normalise`) gives `preprocess`'s batch exactly. Raises BadImage for bad input."""
+    return crop_pixels(decode(data), spec)[np.newaxis]

@@ -2,8 +2,10 @@
 
 `eager` (PyTorch fp32), `compiled` (ONNX Runtime fp32), `bf16` (OpenVINO with bf16 inference
 precision, only on a CPU that has BF16) and `int8` (a statically quantized QDQ graph, see
-`quantize`). All take the same preprocessed batch and return logits and softmax probabilities, so
-the server, the benchmark and the agreement check treat them alike. The graphs are exports of the
+`quantize`). All return logits and softmax probabilities, so the server, the benchmark and the
+agreement check treat them alike; eager and ONNX Runtime take the normalised float batch of
+`preprocess`, the OpenVINO ones (`takes_pixels`) the uint8 pixels of `preprocess_pixels`, which
+their graphs normalise themselves. The graphs are exports of the
 very same model, cached on disk under a key that changes with the weights and the exporter.
 """
 
@@ -185,7 +187,7 @@ def _load_onnx_file(name: str, device: str, spec: ModelSpec) -> Loaded:
     elif name == "bf16":
         from rnbench.inference.openvino_runtime import OpenVinoRuntime
 
-        runtime = OpenVinoRuntime(source, "bf16", "bf16")
+        runtime = OpenVinoRuntime(source, "bf16", "bf16", pixels=spec.input)
     else:
         runtime = _int8_runtime(None, weights, spec, rebuild=False, source=source)
     return Loaded(runtime, weights, reference, None, spec, cost)
@@ -224,7 +226,7 @@ def _graph_runtime(
             return OnnxRuntime(path, device)
         from rnbench.inference.openvino_runtime import OpenVinoRuntime
 
-        return OpenVinoRuntime(path, "bf16", "bf16")
+        return OpenVinoRuntime(path, "bf16", "bf16", pixels=spec.input)
     return _int8_runtime(model, weights, spec, rebuild=rebuild)
 
 
@@ -242,7 +244,7 @@ def _int8_runtime(
     if INT8_ENGINE == "openvino":
         from rnbench.inference.openvino_runtime import OpenVinoRuntime
 
-        return OpenVinoRuntime(path, "int8", "f32")
+        return OpenVinoRuntime(path, "int8", "f32", pixels=spec.input)
     return OnnxRuntime(path, "cpu", name="int8")
 
 

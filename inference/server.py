@@ -269,8 +269,10 @@ def serve(args: argparse.Namespace) -> int:
                         **{key: info.get(key) for key in MACHINE_FACTS},
                         **service.model_info(),
                         "agreement": info["agreement"],
-                        "max_batch": args.max_batch,
+                        "max_batch": info["max_batch"],
+                        "max_batch_requested": args.max_batch,
                         "max_delay_ms": args.max_delay_ms,
+                        **service.openvino_info(),
                         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     },
                 )

@@ -5,6 +5,10 @@ decodes and resizes), in parallel with the forward pass, so the model never wait
 All model work runs in the `Batcher`'s single thread with every core on it: concurrent requests
 queue in front of it instead of fighting over the cores, and with `max_batch` > 1 the requests
 waiting together run as one batch (dynamic batching), each answered with its own result.
+
+The OpenVINO runtimes take the uint8 crop (decode, resize, crop: `preprocess_pixels`) and
+normalise it in their graph; their streams and batch limit are chosen by measurement when the
+server starts (`openvino_tuning`) and reported in `info()` and the ready file.
 """
 
 from __future__ import annotations
@@ -12,20 +16,22 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rnbench.inference.agreement import Agreement, measure_agreement
+from rnbench.inference.agreement import Agreement, served_agreement
 from rnbench.inference.batcher import Batcher
 from rnbench.inference.contract import DEFAULT_MAX_BATCH, DEFAULT_MAX_DELAY_MS
-from rnbench.inference.graph import softmax
+from rnbench.inference.graph import softmax, takes_pixels
 from rnbench.inference.input_spec import InputSpec
 from rnbench.inference.machine import cpu_facts
 from rnbench.inference.models import STUDY_MODEL, ModelSpec
+from rnbench.inference.openvino_tuning import StreamChoice
 from rnbench.inference.predict import top_k
-from rnbench.inference.preprocess import preprocess
-from rnbench.inference.runtimes import Loaded, agreement_inputs, load_runtime
+from rnbench.inference.preprocess import preprocess, preprocess_pixels
+from rnbench.inference.runtimes import Loaded, load_runtime
 
 DECODE_THREADS = 2
 """Threads decoding and preprocessing requests (enough to keep one ahead of the model)."""
@@ -82,11 +88,17 @@ class InferenceService:
         self.model = model
         self.device = device
         self.max_batch = max_batch
+        """The batching limit asked for; the batcher's (`batch_limit`) may be smaller."""
+        self.batch_limit = max_batch
+        """The batcher's limit: `max_batch`, or smaller where measurement chose so (OpenVINO)."""
+        self.streams: StreamChoice | None = None
+        """How an OpenVINO runtime's streams and batch limit were chosen (None for others)."""
         self.max_delay_ms = max_delay_ms
         self._weights_path = weights_path
         self._decoders = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="rnbench-decode")
         self._batcher: Batcher | None = None
         self._loaded: Loaded | None = None
+        self._prepare: Callable[[bytes, InputSpec], Any] = preprocess
         self.agreement: Agreement | None = None
 
     @property
@@ -95,30 +107,38 @@ class InferenceService:
         return self._batcher is not None
 
     def start(self) -> None:
-        """Load the model, warm it up at batch 1 and `max_batch`, measure agreement with eager.
+        """Load the model, choose an OpenVINO runtime's streams and batch limit (measured, or
+        cached from an earlier start), warm it up at batch 1 and the limit, measure agreement
+        with eager.
 
         Raises InferenceUsageError (bad weights, runtime or device) or DeviceUnavailable (no
         CUDA, no bf16 on this CPU).
         """
         import numpy as np
 
-        from rnbench.inference.natural_images import agreement_batches
+        from rnbench.inference.openvino_runtime import OpenVinoRuntime
+        from rnbench.inference.openvino_tuning import tune
 
         loaded = load_runtime(self.runtime_name, self.device, self._weights_path, self.model)
-        warm = agreement_inputs(count=1, spec=self.model.input)[0]
+        if isinstance(loaded.runtime, OpenVinoRuntime):
+            self.streams = tune(loaded.runtime, self.max_batch, self.model.key)
+            self.batch_limit = min(self.max_batch, self.streams.batch)
+        spec = self.model.input
+        if takes_pixels(loaded.runtime):
+            warm = np.zeros((1, spec.crop, spec.crop, 3), dtype=np.uint8)
+        else:
+            warm = np.zeros(spec.shape, dtype=np.float32)
         workers = int(getattr(loaded.runtime, "parallel", 1))
         for _ in range(workers):  # each infer request's first calls allocate: not in latency
             loaded.runtime.logits(warm)
-            if self.max_batch > 1:
-                loaded.runtime.logits(np.repeat(warm, self.max_batch, axis=0))
-        self.agreement = measure_agreement(
-            loaded.runtime,
-            loaded.reference,
-            agreement_batches(spec=self.model.input),
-            loaded.weights.kind,
+            if self.batch_limit > 1:
+                loaded.runtime.logits(np.repeat(warm, self.batch_limit, axis=0))
+        self.agreement = served_agreement(
+            loaded.runtime, loaded.reference, loaded.weights.kind, spec
         )
+        self._prepare = preprocess_pixels if takes_pixels(loaded.runtime) else preprocess
         self._loaded = loaded
-        self._batcher = Batcher(loaded.runtime.logits, self.max_batch, self.max_delay_ms, workers)
+        self._batcher = Batcher(loaded.runtime.logits, self.batch_limit, self.max_delay_ms, workers)
 
     async def infer(self, body: bytes) -> Answer:
         """Decode in the pool, then wait for this request's row of a batch.
@@ -130,7 +150,7 @@ class InferenceService:
             raise RuntimeError("the model is not loaded yet")
         submitted = time.perf_counter()
         batch, decode_start, decode_ms = await asyncio.get_running_loop().run_in_executor(
-            self._decoders, _timed_preprocess, body, self.model.input
+            self._decoders, _timed, self._prepare, body, self.model.input
         )
         decoded = time.perf_counter()
         result = await asyncio.wrap_future(batcher.submit(batch))
@@ -155,15 +175,32 @@ class InferenceService:
             "weights_source": loaded.weights.source if loaded else None,
             "weights_sha256": loaded.weights.sha256 if loaded else None,
             **self.model_info(),
-            "max_batch": self.max_batch,
+            "max_batch": self.batch_limit,
+            "max_batch_requested": self.max_batch,
             "max_delay_ms": self.max_delay_ms,
             **_versions(),
             **_cpu(),
             "parallel_batches": self._batcher.workers if self._batcher else None,
-            "openvino_streams": getattr(loaded.runtime, "streams", None) if loaded else None,
+            **self.openvino_info(),
             "pid": os.getpid(),
             "ready": self.ready,
             "agreement": asdict(self.agreement) if self.agreement else None,
+        }
+
+    def openvino_info(self) -> dict[str, Any]:
+        """An OpenVINO runtime's settings, read back from the compiled model: streams, infer
+        requests run at once, hint, input form, and how streams and batch were chosen."""
+        runtime = self._loaded.runtime if self._loaded else None
+        if runtime is None or self.streams is None:
+            return {}
+        return {
+            "openvino_streams": getattr(runtime, "streams", None),
+            "openvino_infer_requests": getattr(runtime, "parallel", None),
+            "openvino_hint": getattr(runtime, "hint", None),
+            "openvino_input": "uint8 NHWC (normalised in the graph)"
+            if takes_pixels(runtime)
+            else "float32 NCHW",
+            "openvino_choice": self.streams.describe(),
         }
 
     def model_info(self) -> dict[str, Any]:
@@ -185,8 +222,10 @@ class InferenceService:
         self._decoders.shutdown(wait=True, cancel_futures=True)
 
 
-def _timed_preprocess(body: bytes, spec: InputSpec) -> tuple[Any, float, float]:
-    """(batch, when decoding started, how long it took in ms). Raises BadImage."""
+def _timed(
+    prepare: Callable[[bytes, InputSpec], Any], body: bytes, spec: InputSpec
+) -> tuple[Any, float, float]:
+    """(prepared input, when decoding started, how long it took in ms). Raises BadImage."""
     start = time.perf_counter()
-    batch = preprocess(body, spec)
+    batch = prepare(body, spec)
     return batch, start, (time.perf_counter() - start) * 1e3

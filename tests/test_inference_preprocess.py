@@ -166,3 +166,32 @@ def test_other_input_specs_match_torchvision() -> None:
     got = to_batch(image, spec)
     assert got.shape == (1, 3, 128, 128)
     assert float(np.abs(got - expected).max()) <= 1e-6
+
+
+def test_pixels_path_is_the_float_path_before_normalising() -> None:
+    """`preprocess_pixels` stops before ToTensor + Normalize; `normalise` takes HWC or NHWC."""
+    from rnbench.inference.preprocess import normalise, preprocess_pixels
+
+    rng = np.random.default_rng(11)
+    data = encode(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8), "PNG")
+    pixels = preprocess_pixels(data)
+    assert pixels.shape == (1, 224, 224, 3) and pixels.dtype == np.uint8
+    assert np.array_equal(normalise(pixels), preprocess(data))
+    assert np.array_equal(normalise(pixels[0]), preprocess(data))
+    assert float(np.abs(normalise(pixels) - study_pipeline(data)).max()) <= 1e-6
+    two = normalise(np.concatenate([pixels, pixels[:, ::-1]]))
+    assert two.shape == (2, 3, 224, 224) and np.array_equal(two[:1], preprocess(data))
+    with pytest.raises(BadImage):
+        preprocess_pixels(b"not an image")
+
+
+def test_preprocessing_cost_is_measured_per_step(doggo_jpeg: bytes) -> None:
+    from rnbench.inference.preprocess_cost import preprocess_cost
+
+    cost = preprocess_cost(doggo_jpeg, iterations=5)
+    assert cost.iterations == 5
+    assert cost.decode_ms > 0 and cost.resize_crop_ms > 0 and cost.normalise_ms > 0
+    assert cost.pixels_ms == pytest.approx(cost.decode_ms + cost.resize_crop_ms)
+    assert cost.float_ms == pytest.approx(cost.pixels_ms + cost.normalise_ms)
+    with pytest.raises(BadImage):
+        preprocess_cost(b"", iterations=1)
