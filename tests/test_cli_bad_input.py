@@ -319,6 +319,10 @@ CASES: list[Case] = [
          "larger than the limit"),
     Case("image-truncated-jpeg", [*RUN, "--image", "{dir}/cut.jpg"], _truncated_jpeg,
          "corrupt"),
+    Case("image-wide-png", [*RUN, "--image", "{dir}/wide.png"], _picture("wide.png", 10000, 10),
+         "10000x10"),
+    Case("image-tall-png", [*RUN, "--image", "{dir}/tall.png"], _picture("tall.png", 10, 10000),
+         "10x10000"),
     # ---- --url and --endpoint ---------------------------------------------------------------
     Case("url-no-scheme", ["test", "--url", "localhost:8080"], None, "not an http"),
     Case("url-no-host", ["test", "--url", "http://"], None, "no host"),
