@@ -331,6 +331,13 @@ CASES: list[Case] = [
     Case("url-two-ports", ["test", "--url", "http://h:8080:9/x"], None, "bad URL"),
     Case("url-negative-port", ["test", "--url", "http://h:-1/x"], None, "bad URL"),
     Case("url-fragment", ["test", "--url", "http://h/x#top"], None, "fragments"),
+    Case("url-space-in-host", ["test", "--url", "http://h /x"], None, "space or control"),
+    Case("url-space-in-path", ["test", "--url", "http://h/x y"], None, "space or control"),
+    Case("url-space-with-secret", ["test", "--url", "http://h/x y?token=s3cret"], None,
+         "space or control"),
+    Case("url-tab-in-host", ["test", "--url", "http://h\t/x"], None, "space or control"),
+    Case("url-port-zero", ["test", "--url", "http://h:0/x"], None, "port 0"),
+    Case("url-key-port-zero", ["test", "url:http://h:0/invocations"], None, "port 0"),
     Case("url-key-not-http", ["test", "url:ftp://h/x"], None, "not an http"),
     Case("endpoint-underscore", ["test", "--endpoint", "my_endpoint"], None,
          "not a SageMaker endpoint name"),
@@ -520,9 +527,12 @@ def test_the_corpus_is_large_enough() -> None:
         ["run", "local-cpu", "--image", "{dir}/bomb.png"],
         ["--weights", "{dir}/nope.pth", "run", "local-cpu"],
         ["results"],  # with a corrupt config.toml
+        ["test", "--url", "http://h /x", "--duration", "1"],
+        ["home-is-a-file", "results"],  # RNBENCH_HOME names a file
     ],
-    ids=["timeout-nan", "image-bomb", "weights-missing", "config-garbage"],
-)
+    ids=["timeout-nan", "image-bomb", "weights-missing", "config-garbage", "url-space",
+         "home-is-a-file"],
+)  # fmt: skip
 def test_a_real_process_prints_one_line_and_no_traceback(
     tmp_path: Path, rnbench_home: Path, argv: list[str]
 ) -> None:
@@ -530,6 +540,10 @@ def test_a_real_process_prints_one_line_and_no_traceback(
     (tmp_path / "bomb.png").write_bytes(_png_header(60000, 60000))
     if argv == ["results"]:
         (data_dir() / "config.toml").write_text("region = = 5")
+    home = rnbench_home
+    if argv[0] == "home-is-a-file":
+        home, argv = tmp_path / "home", argv[1:]
+        home.write_text("not a folder")
     before = _digest(results_database())
     args = [a.replace("{dir}", str(tmp_path)) for a in argv]
     result = subprocess.run(
@@ -537,7 +551,7 @@ def test_a_real_process_prints_one_line_and_no_traceback(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "RNBENCH_HOME": str(rnbench_home)},
+        env={**os.environ, "RNBENCH_HOME": str(home)},
     )
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
