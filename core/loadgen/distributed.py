@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import signal
 import socket
 import subprocess
@@ -66,10 +67,15 @@ def _free_port() -> int:
     return port
 
 
+_MASTER_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
+"""A host name, an IPv4 address or a bracketed IPv6 address: what a worker can connect to."""
+
+
 def parse_master(text: str) -> tuple[str, int]:
-    """HOST or HOST:PORT. Raises UsageError with one line for anything else."""
+    """HOST or HOST:PORT (HOST a name, an IPv4 address or a bracketed IPv6 one). Raises
+    UsageError with one line for anything else."""
     host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
-    if not host:
+    if not _MASTER_HOST.match(host):
         raise UsageError(f"not a master address (HOST or HOST:PORT): {text!r}")
     if not port:
         return host, DEFAULT_MASTER_PORT
