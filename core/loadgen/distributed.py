@@ -84,6 +84,18 @@ def parse_master(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def check_distributed(spec: LoadSpec) -> None:
+    """Raises UsageError for a spec Locust workers cannot run: an open loop, no worker, fewer
+    clients than workers. Front ends call it before anything is deployed."""
+    if spec.rate is not None:
+        raise UsageError("Locust workers run closed loop only (drop --rate or --workers)")
+    workers = spec.workers + spec.remote_workers
+    if workers < 1:
+        raise UsageError("a Locust run needs at least one worker")
+    if spec.concurrency < workers:
+        raise UsageError(f"concurrency {spec.concurrency} is less than {workers} workers")
+
+
 class LocustLoadRun:
     """One load test run by a Locust master and its workers; see `LoadRun` for the interface.
 
@@ -92,13 +104,8 @@ class LocustLoadRun:
 
     def __init__(self, target: Target, body: bytes, spec: LoadSpec) -> None:
         check_spec(spec)
-        if spec.rate is not None:
-            raise UsageError("Locust workers run closed loop only (drop --rate or --workers)")
+        check_distributed(spec)
         workers = spec.workers + spec.remote_workers
-        if workers < 1:
-            raise UsageError("a Locust run needs at least one worker")
-        if spec.concurrency < workers:
-            raise UsageError(f"concurrency {spec.concurrency} is less than {workers} workers")
         remote = spec.remote_workers > 0
         self._job = DistributedJob(
             target,

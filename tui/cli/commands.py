@@ -21,7 +21,7 @@ from rnbench.core.engine import Engine, TestRun
 from rnbench.core.errors import ControlPlaneError, UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.leftovers import accrued
-from rnbench.core.loadgen.distributed import parse_master, worker_command
+from rnbench.core.loadgen.distributed import check_distributed, parse_master, worker_command
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.model_choice import choose_model
 from rnbench.core.run.options import TestSettings, checked, describe_spec
@@ -176,11 +176,17 @@ def _specs(args: argparse.Namespace) -> list[LoadSpec]:
 
 
 def _distributed(spec: LoadSpec, args: argparse.Namespace) -> LoadSpec:
-    """`spec` run by Locust workers when --workers or --remote-workers ask for them."""
+    """`spec` run by Locust workers when --workers or --remote-workers ask for them.
+
+    Raises:
+        UsageError: Locust workers cannot run it (an open loop, fewer clients than workers).
+    """
     workers, remote = getattr(args, "workers", 0), getattr(args, "remote_workers", 0)
     if not workers and not remote:
         return spec
-    return replace(spec, workers=workers, remote_workers=remote, master_port=args.master_port)
+    spec = replace(spec, workers=workers, remote_workers=remote, master_port=args.master_port)
+    check_distributed(spec)
+    return spec
 
 
 def _image(args: argparse.Namespace) -> bytes:
