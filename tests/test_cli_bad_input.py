@@ -318,6 +318,12 @@ CASES: list[Case] = [
                                      "nosuchnet"], None, "unknown model"),
     Case("config-model-number", ["results"], _config("model = 5\n"), "unknown model"),
     Case("config-model-unknown", [*RUN], _config('model = "nosuchnet"\n'), "unknown model"),
+    Case("config-input-size-word", [*RUN], _config('input_size = "big"\n'),
+         "input_size must be a whole number"),
+    Case("config-input-size-fraction", ["recommend", "--p99", "100", "--tps", "5"],
+         _config("input_size = 224.5\n"), "input_size must be a whole number"),
+    Case("config-input-size-bool", ["results"], _config("input_size = true\n"),
+         "input_size must be a whole number"),
     Case("config-input-size-small", [*RUN], _config("input_size = 5\n"), "between 16"),
     # ---- --image ----------------------------------------------------------------------------
     Case("image-empty-file", [*RUN, "--image", "{dir}/empty.jpg"], _write("empty.jpg", b""),
