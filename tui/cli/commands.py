@@ -375,9 +375,13 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.csv and args.format not in (None, "csv"):
+        raise UsageError(
+            f"--csv writes CSV; for {args.format}, use --out PATH --format {args.format}"
+        )
     engine = _engine(args)
     path: Path = args.csv or args.out
-    rows = engine.export(path, fmt="csv" if args.csv else args.format)
+    rows = engine.export(path, fmt="csv" if args.csv else args.format or "csv")
     print(f"wrote {rows} runs to {path}")
     return 0
 

@@ -364,7 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         choices=("csv", "json", "parquet"),
-        default="csv",
         help="csv (empty cell: none), json (a list of objects, null: none) or parquet "
         "(typed columns, through pyarrow); default csv",
     )
