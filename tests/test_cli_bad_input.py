@@ -119,6 +119,14 @@ def _picture(name: str, width: int, height: int) -> Setup:
     return setup
 
 
+def _state_dict_zip(folder: Path) -> None:
+    """What torch.save(model.state_dict()) writes: a zip of tensors, no TorchScript code."""
+    with zipfile.ZipFile(folder / "sd.pth", "w") as archive:
+        archive.writestr("sd/data.pkl", b"\x80\x02}q\x00.")
+        archive.writestr("sd/data/0", bytes(64))
+        archive.writestr("sd/version", "3\n")
+
+
 def _truncated_jpeg(folder: Path) -> None:
     whole = (Path(__file__).parent / "data" / "doggo.jpg").read_bytes()
     (folder / "cut.jpg").write_bytes(whole[: len(whole) // 2])
@@ -312,6 +320,18 @@ CASES: list[Case] = [
     Case("model-wrong-suffix", [*RUN, "--model", "{dir}/notes.txt"],
          _write("notes.txt", b"a model"), "TorchScript (.pt/.pth) or ONNX"),
     Case("model-directory", [*RUN, "--model", "{dir}/a-dir"], _directory, "a-dir"),
+    Case("model-garbage-torchscript", [*RUN, "--model", "{dir}/m.pt"],
+         _write("m.pt", b"\x93NUMPY" + bytes(range(256)) * 8), "not a TorchScript file"),
+    Case("model-state-dict", ["run", "local-cpu-compiled", "--model", "{dir}/sd.pth"],
+         _state_dict_zip, "without TorchScript code"),
+    Case("model-garbage-onnx", ["run", "local-cpu-compiled", "--model", "{dir}/m.onnx"],
+         _write("m.onnx", b"\xff" * 64), "not an ONNX file"),
+    Case("model-truncated-onnx", ["run", "local-cpu-int8", "--model", "{dir}/m.onnx"],
+         _write("m.onnx", ONNX_LOOKALIKE[:-3]), "not an ONNX file"),
+    Case("model-onnx-without-graph", ["deploy", "local-cpu-compiled", "--model", "{dir}/m.onnx"],
+         _write("m.onnx", b"\x08\x08\x12\x07pytorch"), "no graph"),
+    Case("model-text-as-onnx", ["serve", "--model", "{dir}/m.onnx"],
+         _write("m.onnx", b"graph {\n  node: conv\n}\n"), "not an ONNX file"),
     Case("model-onnx-on-eager", [*RUN, "--model", "{dir}/m.onnx"],
          _write("m.onnx", ONNX_LOOKALIKE), "eager runs PyTorch models"),
     Case("recommend-unknown-model", ["recommend", "--p99", "100", "--tps", "5", "--model",
