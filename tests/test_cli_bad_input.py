@@ -382,6 +382,27 @@ CASES: list[Case] = [
     Case("endpoint-key-bad-name", ["test", "endpoint:bad_name!"], None,
          "not a SageMaker endpoint name"),
     # ---- AWS settings -----------------------------------------------------------------------
+    Case("region-unknown", ["test", "c5", "--region", "xx-fake-9"], None,
+         "not an AWS region"),
+    Case("region-typo", ["deploy", "c5", "--region", "eu-wset-1"], None,
+         "did you mean eu-west-1"),
+    Case("region-unknown-leftovers", ["leftovers", "--region", "xx-fake-9"], None,
+         "not an AWS region"),
+    Case("region-unknown-configs", ["configs", "--region", "xx-fake-9"], None,
+         "not an AWS region"),
+    Case("region-unknown-env", ["test", "c5"], None, "not an AWS region",
+         env=(("AWS_REGION", "xx-fake-9"),)),
+    Case("region-unknown-with-role", ["deploy", "g5", "--region", "moon-1",
+                                      "--role", "arn:aws:iam::123456789012:role/r"], None,
+         "not an AWS region"),
+    Case("config-region-unknown", ["run", "inf2"], _config('[sagemaker]\nregion = "xx-fake-9"\n'),
+         "not an AWS region"),
+    Case("profile-unknown", ["test", "c5", "--profile", "nosuchprofile"], None,
+         "profile 'nosuchprofile' not found"),
+    Case("profile-unknown-leftovers", ["leftovers", "--profile", "nosuchprofile"], None,
+         "not found"),
+    Case("profile-unknown-env", ["deploy", "c5"], None, "profile 'ghost' not found",
+         env=(("AWS_PROFILE", "ghost"),)),
     Case("role-not-an-arn", ["deploy", "c5", "--role", "notanarn", "--region", "eu-west-1"],
          None, "not an ARN"),
     Case("role-env-not-an-arn", ["deploy", "c5"], None, "not an ARN",
@@ -500,8 +521,10 @@ def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in (
         "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "RNBENCH_ROLE_ARN", "RNBENCH_BUCKET",
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "RNBENCH_WEIGHTS",
+        "AWS_ENDPOINT_URL",
     ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to look for
     monkeypatch.setattr(os, "execv", _no_exec)  # `serve` must never replace the test process
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
