@@ -349,6 +349,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     if status.state is State.UNKNOWN:  # AWS could not be asked: never "not deployed"
         raise ControlPlaneError(f"{config.key}: {status.reason}")
     if status.deployment is None:
+        if status.state is State.UNAVAILABLE:  # it could not be looked for: never "not deployed"
+            raise UsageError(f"{config.key} is unavailable here: {status.reason or 'no reason'}")
         print(f"{config.key} is not deployed")
         return 0
     if not args.yes and not _confirm(f"delete {config.key} ({status.deployment.resource_id})?"):
