@@ -16,9 +16,10 @@ from rnbench.core.backends.local.backend import LocalBackend
 from rnbench.core.backends.protocol import Backend
 from rnbench.core.backends.sagemaker import SageMakerBackend, SageMakerSettings, unavailable_reason
 from rnbench.core.backends.sagemaker.live import live_price
+from rnbench.core.backends.sagemaker.settings import profile_problem, region_problem
 from rnbench.core.configs import SERVERLESS_INSTANCE
 from rnbench.core.engine import Engine
-from rnbench.core.errors import leaf_errors_mapped
+from rnbench.core.errors import UsageError, leaf_errors_mapped
 from rnbench.core.model_choice import ModelChoice, choose_model
 from rnbench.core.paths import price_overrides, results_database
 from rnbench.core.weights_file import check_weights_file
@@ -60,12 +61,14 @@ def build_engine(
 
     Raises:
         UsageError: the weights file, rnbench's config file, the results store or a price
-            override file is bad (the message says which and why).
+            override file is bad, or the profile or region given is not one (the message says
+            which and why).
     """
     named = weights or os.environ.get(WEIGHTS_ENV)
     if named:
         check_weights_file(Path(named).expanduser())
     aws = aws or AwsOptions()
+    _check_given(aws)
     cuda = cuda_present()
     settings = SageMakerSettings.resolve(
         profile=aws.profile,
@@ -91,6 +94,20 @@ def build_engine(
         store = RunStore(store_path or results_database())
         store.mark_interrupted()  # runs whose process died: never `running` forever
     return Engine(backends, store, prices, cuda=cuda)
+
+
+def _check_given(aws: AwsOptions) -> None:
+    """A profile or region the user typed that cannot be right is bad input, whatever the command
+    (one from the environment or config.toml is only a SageMaker row's reason).
+
+    Raises:
+        UsageError: the profile is not in the shared files; botocore knows no such region.
+    """
+    problem = (aws.profile and profile_problem(aws.profile)) or (
+        aws.region and region_problem(aws.region)
+    )
+    if problem:
+        raise UsageError(problem)
 
 
 def _live_when_usable(settings: SageMakerSettings) -> LivePrice:

@@ -265,8 +265,8 @@ class Engine:
         says it exists and is InService); returns its status (its reason notes a failed ping).
 
         Raises:
-            UsageError (no such endpoint), NotDeployedError (not InService),
-            ControlPlaneError (AWS could not be asked), BackendUnavailable.
+            UsageError (no such endpoint; SageMaker not set up here), NotDeployedError (not
+            InService), ControlPlaneError (AWS could not be asked).
         """
         status = self.status(config)
         in_service(status)

@@ -49,6 +49,8 @@ def check_image(body: bytes, name: str = "image") -> None:
     """Raises UsageError unless `body` is a complete JPEG or PNG the server will accept."""
     from PIL import Image, UnidentifiedImageError
 
+    from rnbench.inference.preprocess import BadImage, decode
+
     if len(body) > MAX_BODY_BYTES:
         raise UsageError(f"{name} is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
     try:
@@ -70,3 +72,7 @@ def check_image(body: bytes, name: str = "image") -> None:
             image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise UsageError(f"{name} is corrupt: {exc}") from exc
+    try:
+        decode(body)  # the server's own rules (an aspect ratio too extreme to resize, ...)
+    except BadImage as exc:
+        raise UsageError(f"{name} would be refused by the server: {exc}") from exc

@@ -7,7 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from rnbench.core.errors import leaf_errors_mapped
+from rnbench.core.errors import UsageError, leaf_errors_mapped
+from rnbench.core.model_file import check_model_file
 from rnbench.core.paths import data_dir
 from rnbench.inference.models import STUDY_MODEL, ModelSpec, resolve_model
 
@@ -46,13 +47,19 @@ def _config_values() -> dict[str, Any]:
 def choose_model(model: str | None = None, input_size: int | None = None) -> ModelChoice:
     """The model from the front end's options, else config.toml, else ResNet-50.
 
-    Raises UsageError: an unknown name (with close matches), a missing or unsupported file, a bad
-    input size.
+    Raises UsageError: an unknown name (with close matches), a missing or unsupported file, a
+    file that is not the TorchScript or ONNX its name says, a bad input size (config.toml's
+    too: not a whole number).
     """
     config = _config_values()
     model = model or (str(config["model"]) if config.get("model") else None)
-    if input_size is None and isinstance(config.get("input_size"), int):
-        input_size = int(config["input_size"])
+    size = config.get("input_size")
+    if input_size is None and size is not None:
+        if not isinstance(size, int) or isinstance(size, bool):
+            path = data_dir() / CONFIG_FILE
+            raise UsageError(f"{path}: input_size must be a whole number, got {size!r}")
+        input_size = size
     with leaf_errors_mapped():
         spec = resolve_model(model, input_size)
+    check_model_file(spec)
     return ModelChoice(model, input_size, spec)

@@ -8,7 +8,15 @@ read, any number of header fields, and waits forever for a head or a body that t
   are more than `max_headers` header fields (h11 alone only bounds heads still incomplete);
 - closes a connection whose request head has not fully arrived `header_timeout_s` after the
   server started waiting for it (connection opened, or previous response sent), and one whose
-  body has not fully arrived `body_timeout_s` after its head.
+  body has not fully arrived `body_timeout_s` after its head;
+- answers 400 and closes, at once, a request with both Content-Length and Transfer-Encoding
+  (RFC 9112 6.3 allows either refusing it or ignoring Content-Length, and asks to close the
+  connection after either: such a request may be an attempt at request smuggling, so it is
+  refused), and one whose chunk size is larger than a whole body may be (`max_body_bytes`;
+  `ffffffffffffffff` would otherwise wait for the body timeout);
+- answers 400 when the client half-closes its side before its body arrived (h11 alone leaves
+  uvicorn to close without a status), and still sends the answer to a whole request that was
+  followed by a half-close.
 
 `DisconnectGuard` wraps the app so that a client leaving before its request body was read is one
 log line instead of uvicorn's "Exception in ASGI application" traceback.
@@ -27,6 +35,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
+from rnbench.inference.contract import MAX_BODY_BYTES
+
 log = logging.getLogger("rnbench.server")
 
 
@@ -42,9 +52,15 @@ class HttpLimits:
     """Seconds a request head may take to arrive once the server waits for one."""
     body_timeout_s: float = 30.0
     """Seconds a request body may take to arrive once its head has."""
+    max_body_bytes: int = MAX_BODY_BYTES
+    """The largest body the server reads: a chunk declared larger is refused at once."""
 
 
-class HeadTooLarge(h11.RemoteProtocolError):
+class Refused(h11.RemoteProtocolError):
+    """A request this server refuses by its own rules: answered with its status and reason."""
+
+
+class HeadTooLarge(Refused):
     """A complete request head over the limits: answered 431."""
 
 
@@ -66,10 +82,27 @@ class _LimitedConnection(h11.Connection):
         if isinstance(event, h11.Request):
             reason = _head_over_limits(event, self._limits)
             if reason is not None:
-                self._process_error(self.their_role)
-                self.refusal = HeadTooLarge(reason, error_status_hint=431)
-                raise self.refusal
+                self._refuse(HeadTooLarge(reason, error_status_hint=431))
+            if _both_framings(event):
+                self._refuse(Refused("both Content-Length and Transfer-Encoding: refused"))
+        chunk = getattr(self._reader, "_bytes_in_chunk", 0)  # h11's ChunkedReader, when chunked
+        if chunk > self._limits.max_body_bytes:
+            self._refuse(
+                Refused(
+                    f"a chunk of {chunk} bytes: a body is at most {self._limits.max_body_bytes}"
+                )
+            )
         return event
+
+    def _refuse(self, refusal: h11.RemoteProtocolError) -> None:
+        self._process_error(self.their_role)
+        self.refusal = refusal
+        raise refusal
+
+
+def _both_framings(request: h11.Request) -> bool:
+    names = {name.lower() for name, _ in request.headers}
+    return b"content-length" in names and b"transfer-encoding" in names
 
 
 def _head_over_limits(request: h11.Request, limits: HttpLimits) -> str | None:
@@ -92,6 +125,7 @@ class LimitedH11Protocol(H11Protocol):
         self.conn = _LimitedConnection(self.limits)
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting_for = ""
+        self._half_closed = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -107,6 +141,8 @@ class LimitedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if self._half_closed:  # the client sends nothing more: the answer was the last word
+            self.transport.close()
         self._follow_state()
 
     def _follow_state(self) -> None:
@@ -146,16 +182,39 @@ class LimitedH11Protocol(H11Protocol):
         )
         self.transport.close()
 
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio allows True
+        """The client half-closed: a body still owed is a bad request (400); an answer still
+        owed is sent, and the connection closed after it."""
+        if self._can_answer() and self.conn.their_state is h11.SEND_BODY:
+            # the app says, in one log line, that the client left before its whole request
+            self._answer_and_close(400, "the client ended its request before its whole body")
+            return None
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._half_closed = True
+            return True  # keep the transport open for the answer
+        return None
+
+    def _can_answer(self) -> bool:
+        """No response has begun on this connection's current request."""
+        started = self.cycle is not None and self.cycle.response_started
+        return not started and self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE)
+
     def send_400_response(self, msg: str) -> None:
+        if not self._can_answer():  # a response has begun: nothing more can be said
+            self.transport.close()
+            return
         refusal = getattr(self.conn, "refusal", None)
         status = refusal.error_status_hint if refusal is not None else 400
-        if status == 400:
+        if status == 400 and not isinstance(refusal, Refused):
             super().send_400_response(msg)
             return
-        if not isinstance(refusal, HeadTooLarge):  # h11's bound on a head still arriving
+        if not isinstance(refusal, Refused):  # h11's bound on a head still arriving
             refusal = HeadTooLarge(f"request head over {self.limits.max_header_bytes} bytes")
-        text = f"{STATUS_PHRASES[status].decode()}: {refusal}\n"
         log.warning("refused a request: %s", refusal)
+        self._answer_and_close(status, str(refusal))
+
+    def _answer_and_close(self, status: int, reason: str) -> None:
+        text = f"{STATUS_PHRASES[status].decode()}: {reason}\n"
         headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
         self.transport.write(
             self.conn.send(

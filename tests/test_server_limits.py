@@ -209,3 +209,62 @@ def test_a_client_leaving_mid_body_is_one_log_line(server: Server) -> None:
     assert "Traceback" not in server.log_text()
     assert "Exception in ASGI application" not in server.log_text()
     assert ping_ok(server)
+
+
+def post_head(*headers: str) -> bytes:
+    lines = ["POST /invocations HTTP/1.1", "Host: x", "Content-Type: image/jpeg", *headers, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def test_both_content_length_and_transfer_encoding_are_refused_and_closed(
+    server: Server, doggo_jpeg: bytes
+) -> None:
+    """RFC 9112 6.3: such a request may be an attempt at request smuggling; this server refuses
+    it (400) and closes the connection, whatever follows on it."""
+    chunked = f"{len(doggo_jpeg):x}\r\n".encode() + doggo_jpeg + b"\r\n0\r\n\r\n"
+    smuggled = b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(server) as sock:
+        sock.sendall(
+            post_head("Content-Length: 5", "Transfer-Encoding: chunked") + chunked + smuggled
+        )
+        reply = answer(sock)  # until the server closes: it must not keep the connection
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert b"Content-Length and Transfer-Encoding" in reply
+    assert reply.count(b"HTTP/1.1 ") == 1  # the request after it was never read
+    assert ping_ok(server)
+
+
+def test_an_absurd_chunk_size_is_refused_at_once(server: Server) -> None:
+    started = time.monotonic()
+    with connect(server) as sock:
+        sock.sendall(post_head("Transfer-Encoding: chunked") + b"ffffffffffffffff\r\nabc")
+        reply = answer(sock)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert b"chunk" in reply
+    assert time.monotonic() - started < BODY_TIMEOUT_S  # not left to the body timeout
+    assert ping_ok(server)
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_cut_short_by_a_half_close_is_answered_400(server: Server, framing: str) -> None:
+    if framing == "content-length":
+        request = post_head("Content-Length: 5000") + b"\xff" * 100
+    else:
+        request = post_head("Transfer-Encoding: chunked") + b"1388\r\n" + b"\xff" * 100
+    with connect(server) as sock:
+        sock.sendall(request)
+        time.sleep(0.2)  # the server is reading the body
+        sock.shutdown(socket.SHUT_WR)  # the client says it sends nothing more
+        reply = answer(sock)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert ping_ok(server)
+
+
+def test_a_whole_request_then_a_half_close_still_gets_its_answer(
+    server: Server, doggo_jpeg: bytes
+) -> None:
+    with connect(server) as sock:
+        sock.sendall(post_head(f"Content-Length: {len(doggo_jpeg)}") + doggo_jpeg)
+        sock.shutdown(socket.SHUT_WR)
+        reply = answer(sock)
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]

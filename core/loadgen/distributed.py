@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import signal
 import socket
 import subprocess
@@ -66,16 +67,33 @@ def _free_port() -> int:
     return port
 
 
+_MASTER_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
+"""A host name, an IPv4 address or a bracketed IPv6 address: what a worker can connect to."""
+
+
 def parse_master(text: str) -> tuple[str, int]:
-    """HOST or HOST:PORT. Raises UsageError with one line for anything else."""
+    """HOST or HOST:PORT (HOST a name, an IPv4 address or a bracketed IPv6 one). Raises
+    UsageError with one line for anything else."""
     host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
-    if not host:
+    if not _MASTER_HOST.match(host):
         raise UsageError(f"not a master address (HOST or HOST:PORT): {text!r}")
     if not port:
         return host, DEFAULT_MASTER_PORT
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(f"not a port number: {port!r} in {text!r}")
     return host, int(port)
+
+
+def check_distributed(spec: LoadSpec) -> None:
+    """Raises UsageError for a spec Locust workers cannot run: an open loop, no worker, fewer
+    clients than workers. Front ends call it before anything is deployed."""
+    if spec.rate is not None:
+        raise UsageError("Locust workers run closed loop only (drop --rate or --workers)")
+    workers = spec.workers + spec.remote_workers
+    if workers < 1:
+        raise UsageError("a Locust run needs at least one worker")
+    if spec.concurrency < workers:
+        raise UsageError(f"concurrency {spec.concurrency} is less than {workers} workers")
 
 
 class LocustLoadRun:
@@ -86,13 +104,8 @@ class LocustLoadRun:
 
     def __init__(self, target: Target, body: bytes, spec: LoadSpec) -> None:
         check_spec(spec)
-        if spec.rate is not None:
-            raise UsageError("Locust workers run closed loop only (drop --rate or --workers)")
+        check_distributed(spec)
         workers = spec.workers + spec.remote_workers
-        if workers < 1:
-            raise UsageError("a Locust run needs at least one worker")
-        if spec.concurrency < workers:
-            raise UsageError(f"concurrency {spec.concurrency} is less than {workers} workers")
         remote = spec.remote_workers > 0
         self._job = DistributedJob(
             target,

@@ -21,7 +21,7 @@ from rnbench.core.engine import Engine, TestRun
 from rnbench.core.errors import ControlPlaneError, UsageError
 from rnbench.core.images import default_image, read_image
 from rnbench.core.leftovers import accrued
-from rnbench.core.loadgen.distributed import parse_master, worker_command
+from rnbench.core.loadgen.distributed import check_distributed, parse_master, worker_command
 from rnbench.core.loadgen.types import LoadSpec
 from rnbench.core.model_choice import choose_model
 from rnbench.core.run.options import TestSettings, checked, describe_spec
@@ -176,11 +176,17 @@ def _specs(args: argparse.Namespace) -> list[LoadSpec]:
 
 
 def _distributed(spec: LoadSpec, args: argparse.Namespace) -> LoadSpec:
-    """`spec` run by Locust workers when --workers or --remote-workers ask for them."""
+    """`spec` run by Locust workers when --workers or --remote-workers ask for them.
+
+    Raises:
+        UsageError: Locust workers cannot run it (an open loop, fewer clients than workers).
+    """
     workers, remote = getattr(args, "workers", 0), getattr(args, "remote_workers", 0)
     if not workers and not remote:
         return spec
-    return replace(spec, workers=workers, remote_workers=remote, master_port=args.master_port)
+    spec = replace(spec, workers=workers, remote_workers=remote, master_port=args.master_port)
+    check_distributed(spec)
+    return spec
 
 
 def _image(args: argparse.Namespace) -> bytes:
@@ -343,6 +349,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     if status.state is State.UNKNOWN:  # AWS could not be asked: never "not deployed"
         raise ControlPlaneError(f"{config.key}: {status.reason}")
     if status.deployment is None:
+        if status.state is State.UNAVAILABLE:  # it could not be looked for: never "not deployed"
+            raise UsageError(f"{config.key} is unavailable here: {status.reason or 'no reason'}")
         print(f"{config.key} is not deployed")
         return 0
     if not args.yes and not _confirm(f"delete {config.key} ({status.deployment.resource_id})?"):
@@ -369,9 +377,13 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.csv and args.format not in (None, "csv"):
+        raise UsageError(
+            f"--csv writes CSV; for {args.format}, use --out PATH --format {args.format}"
+        )
     engine = _engine(args)
     path: Path = args.csv or args.out
-    rows = engine.export(path, fmt="csv" if args.csv else args.format)
+    rows = engine.export(path, fmt="csv" if args.csv else args.format or "csv")
     print(f"wrote {rows} runs to {path}")
     return 0
 

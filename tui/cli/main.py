@@ -89,6 +89,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _max_batch(text: str) -> int:
+    value = _positive_int(text)
+    if value > options.MAX_CONCURRENCY:
+        raise UsageError(
+            f"a batch joins concurrent requests, and a test sends at most "
+            f"{options.MAX_CONCURRENCY}: got {value}"
+        )
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     value = options.number("value", text, "")
     if value < 0:
@@ -144,9 +154,10 @@ def _add_batching(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("local server dynamic batching")
     group.add_argument(
         "--max-batch",
-        type=_checked(_positive_int),
+        type=_checked(_max_batch),
         metavar="N",
-        help="most requests the server runs together (1: no batching; default: the server's)",
+        help="most requests the server runs together (1: no batching; at most "
+        f"{options.MAX_CONCURRENCY}; default: the server's)",
     )
     group.add_argument(
         "--max-delay-ms",
@@ -353,7 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         choices=("csv", "json", "parquet"),
-        default="csv",
         help="csv (empty cell: none), json (a list of objects, null: none) or parquet "
         "(typed columns, through pyarrow); default csv",
     )

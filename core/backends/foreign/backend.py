@@ -62,12 +62,14 @@ class ForeignBackend:
         return ""
 
     def unavailable_reason(self, config: Configuration) -> str | None:
+        """None for a URL; for an endpoint, why SageMaker cannot be asked about it here (no
+        or an unknown profile or region, no credentials), found without asking AWS."""
+        from rnbench.core.backends.sagemaker.identity import credentials_problem, setup_problem
+
         target = ForeignTarget.from_key(config.key)
         if target.kind == "url":
             return None
-        if not self.settings.region:
-            return "no AWS region (set AWS_REGION, use --region, or configure a profile)"
-        return None
+        return setup_problem(self.settings) or credentials_problem(self.settings)
 
     def compile(self, config: Configuration, progress: Progress = no_progress) -> None:
         raise UsageError(f"{config.key}: {foreign.REFUSAL}")
@@ -192,18 +194,17 @@ def in_service(status: Status) -> Deployment:
     """The deployment a foreign target's status names, when it can be load-tested.
 
     Raises:
-        UsageError: no such endpoint (the name is wrong: bad input).
-        BackendUnavailable: SageMaker is not set up here (no region or credentials).
+        UsageError: no such endpoint (the name is wrong: bad input); SageMaker is not set up
+            here (no or an unknown profile or region, no credentials), as for a configuration.
         ControlPlaneError: AWS could not be asked.
         NotDeployedError: the endpoint exists but is not InService.
     """
     if status.state is State.IN_SERVICE and status.deployment is not None:
         return status.deployment
     reason = status.reason or status.state.value
-    if status.state is State.NOT_DEPLOYED:
-        raise UsageError(reason)
-    if status.state is State.UNAVAILABLE:
-        raise BackendUnavailable(f"{status.config_key}: {reason}")
+    if status.state in (State.NOT_DEPLOYED, State.UNAVAILABLE):
+        prefix = f"{status.config_key}: " if status.state is State.UNAVAILABLE else ""
+        raise UsageError(prefix + reason)
     if status.state is State.UNKNOWN:
         raise ControlPlaneError(reason)
     raise NotDeployedError(f"{status.config_key} is not InService: {reason}")

@@ -43,6 +43,8 @@ _ENDPOINT_PREFIX = "endpoint:"
 _URL_PREFIX = "url:"
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 """SageMaker's own rule for endpoint names."""
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+"""What http.client refuses in a URL's host or path: a request to it cannot be sent."""
 HIDDEN = "***"
 """What a URL's query values and user:password are replaced with wherever they are shown."""
 
@@ -158,10 +160,13 @@ def url(text: str) -> ForeignTarget:
     `http://10.0.0.5:8080/invocations` (no path: `/invocations`; no port: 80).
 
     Raises:
-        UsageError: not an http:// URL with a host and a valid port.
+        UsageError: not an http:// URL with a host and a valid port; a space or control
+            character in it (no HTTP client can send that).
     """
     text = text.strip()
     shown = redacted(text)
+    if _UNSENDABLE.search(text):
+        raise UsageError(f"bad URL {shown!r}: it has a space or control character")
     try:
         parts = urllib.parse.urlsplit(text)
         port = parts.port
@@ -173,6 +178,8 @@ def url(text: str) -> ForeignTarget:
         raise UsageError(f"{shown!r} is not an http:// URL (e.g. http://HOST:8080/invocations)")
     if not parts.hostname:
         raise UsageError(f"{shown!r} has no host (e.g. http://HOST:8080/invocations)")
+    if port == 0:
+        raise UsageError(f"bad URL {shown!r}: port 0 cannot be connected to")
     if parts.username or parts.password or parts.fragment:
         raise UsageError(f"{shown!r}: credentials and #fragments are not supported in the URL")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname

@@ -10,8 +10,15 @@ import threading
 from dataclasses import dataclass
 
 from rnbench.core.backends.sagemaker.clients import control_client, failure, forget_failures
-from rnbench.core.backends.sagemaker.settings import ROLE_ENV, SageMakerSettings
+from rnbench.core.backends.sagemaker.settings import (
+    ROLE_ENV,
+    SageMakerSettings,
+    profile_problem,
+    region_problem,
+)
 from rnbench.core.errors import BackendUnavailable
+
+NO_CREDENTIALS = "no AWS credentials (configure a profile, or use --profile)"
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ def _ask_sts(settings: SageMakerSettings) -> Identity:
     try:
         session = settings.session()
         if session.get_credentials() is None:
-            return Identity(None, "no AWS credentials (configure a profile, or use --profile)")
+            return Identity(None, NO_CREDENTIALS)
         sts = control_client(settings, "sts")
         account = sts.get_caller_identity()["Account"]
         return Identity(str(account), None)
@@ -76,23 +83,47 @@ def _ask_sts(settings: SageMakerSettings) -> Identity:
 def control_plane_failure(settings: SageMakerSettings) -> str | None:
     """One line when AWS was asked and failed (unreachable, refused), else None.
 
-    None also when the settings are incomplete (no region, role or credentials): then rnbench
-    is simply not set up for SageMaker here, which `unavailable_reason` explains.
+    None also when the settings are incomplete or wrong (no region, role or credentials; an
+    unknown profile or region): then rnbench is simply not set up for SageMaker here, which
+    `unavailable_reason` explains, and AWS is not asked.
     """
-    if not settings.region:
+    if setup_problem(settings) is not None:
         return None
     found = identity(settings)
     return found.reason if found.failing else None
 
 
+def setup_problem(settings: SageMakerSettings) -> str | None:
+    """One line when the profile or the region is missing or wrong, without a network call
+    (a region botocore does not know is never sent to the network); else None."""
+    if settings.profile is not None:
+        problem = profile_problem(settings.profile)
+        if problem is not None:
+            return problem
+    if not settings.region:
+        return "no AWS region (set AWS_REGION, use --region, or configure a profile)"
+    return region_problem(settings.region)
+
+
+def credentials_problem(settings: SageMakerSettings) -> str | None:
+    """One line when boto3's chain finds no credentials (nothing is sent to AWS), else None."""
+    try:
+        if settings.session().get_credentials() is None:
+            return NO_CREDENTIALS
+    except BackendUnavailable as error:
+        return str(error)
+    return None
+
+
 def unavailable_reason(settings: SageMakerSettings) -> str | None:
     """None when the settings can act on SageMaker, else one line saying what is missing.
 
-    Checks region and role without a network call; then credentials through one cached
-    STS call.
+    Checks profile, region and role without a network call; then credentials through one
+    cached STS call.
     """
-    if not settings.region:
-        return "no AWS region (set AWS_REGION, use --region, or configure a profile)"
+    problem = setup_problem(settings)
+    if problem is not None:
+        return problem
     if not settings.role:
         return f"no SageMaker execution role (set {ROLE_ENV} or use --role ARN)"
     if not settings.role.startswith("arn:"):

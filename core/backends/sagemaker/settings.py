@@ -14,15 +14,18 @@ else 6144 MB and 5. `AWS_ENDPOINT_URL` and its per-service variants are
 left to boto3, which honours them itself: that is how the tests point rnbench at moto.
 
 Resolving never raises for a missing piece; `identity.unavailable_reason` says in one line what
-is missing. boto3 is imported only when a session is first needed, so importing this module is
-cheap.
+is missing, or wrong without asking AWS: a profile the shared files do not define, a region
+botocore does not know (`region_problem`, `profile_problem`). boto3 is imported only when a
+session is first needed, so importing this module is cheap.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rnbench.core.errors import UsageError
@@ -190,6 +193,35 @@ class SageMakerSettings:
 
     def with_bucket(self, bucket: str) -> SageMakerSettings:
         return replace(self, bucket=bucket)
+
+
+def region_problem(region: str) -> str | None:
+    """None when botocore knows `region` (in any partition), else one line saying so, with the
+    closest regions it knows. Asks no one: botocore's own endpoint data."""
+    known = _known_regions()
+    if region in known:
+        return None
+    close = difflib.get_close_matches(region, known, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f"{region!r} is not an AWS region botocore knows{hint}"
+
+
+@lru_cache(maxsize=1)
+def _known_regions() -> tuple[str, ...]:
+    import botocore.session
+
+    data = botocore.session.get_session().get_data("endpoints")
+    return tuple(sorted({name for part in data["partitions"] for name in part["regions"]}))
+
+
+def profile_problem(profile: str) -> str | None:
+    """None when the shared config or credentials file defines `profile` (or it is `default`),
+    else one line saying it is not found."""
+    import botocore.session
+
+    if profile == "default" or profile in botocore.session.Session().available_profiles:
+        return None
+    return f"AWS profile {profile!r} not found"
 
 
 def _region_from_profile(profile: str | None) -> str | None:
