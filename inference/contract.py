@@ -31,3 +31,9 @@ DEFAULT_MAX_BATCH = 8
 """Server-side dynamic batching: the most requests run together (1 turns batching off)."""
 DEFAULT_MAX_DELAY_MS = 2.0
 """Server-side dynamic batching: how long a request may wait for others to join its batch."""
+DEFAULT_MAX_QUEUE = 256
+"""Requests the local server holds at once (decoding, waiting for or in a batch); one more is
+answered 503 with `Retry-After` at once, so that after an overload the next request still gets
+an answer instead of waiting behind all the others."""
+RETRY_AFTER_S = 1
+"""The `Retry-After` of a 503 for a full queue, in seconds."""

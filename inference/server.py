@@ -4,8 +4,9 @@ Starlette on uvicorn. `GET /ping`, `POST /invocations` and SageMaker Runtime's
 `POST /endpoints/{name}/invocations` (so boto3's `sagemaker-runtime` client works against it with
 `endpoint_url`), plus `GET /info`. Each answer carries the server's own processing time and the
 size of the batch it ran in, in headers. Requests are decoded in a thread pool and batched
-dynamically (`--max-batch`, `--max-delay-ms`). Bad input gets a 4xx with a one-line message; the
-server never dies of it.
+dynamically (`--max-batch`, `--max-delay-ms`); past `--max-queue` requests held at once, one more
+is answered 503 with `Retry-After` (its body read, the connection kept). Bad input gets a 4xx
+with a one-line message; the server never dies of it.
 
 Run: `python -m rnbench.inference.server --runtime compiled --port 0 --ready-file PATH`.
 """
@@ -33,6 +34,7 @@ from rnbench.inference.contract import (
     BATCH_SIZE_HEADER,
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_DELAY_MS,
+    DEFAULT_MAX_QUEUE,
     EXTRA_CONTENT_TYPES,
     IMAGE_CONTENT_TYPES,
     INFO_PATH,
@@ -41,6 +43,7 @@ from rnbench.inference.contract import (
     MODEL_TIME_HEADER,
     PING_PATH,
     QUEUE_TIME_HEADER,
+    RETRY_AFTER_S,
     RUNTIME_PATH_TEMPLATE,
     SERVER_TIME_HEADER,
 )
@@ -85,8 +88,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def build_app(service: InferenceService) -> Starlette:
-    """The ASGI app around a started (or starting) InferenceService."""
+def build_app(service: InferenceService, max_queue: int = DEFAULT_MAX_QUEUE) -> Starlette:
+    """The ASGI app around a started (or starting) InferenceService; it holds at most
+    `max_queue` invocations at once and answers 503 with Retry-After to one more."""
+    held = 0  # invocations past the door: their body read, decoded, waiting for or in a batch
 
     async def ping(_: Request) -> Response:
         if not service.ready:
@@ -97,6 +102,7 @@ def build_app(service: InferenceService) -> Starlette:
         return JSONResponse(service.info())
 
     async def invocations(request: Request) -> Response:
+        nonlocal held
         if not service.ready:
             return _error(503, "model is still loading")
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -104,11 +110,22 @@ def build_app(service: InferenceService) -> Starlette:
             shown = content_type or "none"
             accepted = ", ".join(sorted(ACCEPTED_TYPES))
             return _error(415, f"unsupported content type {shown}: send one of {accepted}")
+        held += 1
+        try:
+            return await _invoke(request, held > max_queue)
+        finally:
+            held -= 1
+
+    async def _invoke(request: Request, overloaded: bool) -> Response:
         try:
             body = await _read_body(request, MAX_BODY_BYTES)
         except TooLarge:
             # The rest of the body is never read, so the connection cannot be reused.
             return _error(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
+        if overloaded:  # read all the same, so that the connection stays usable
+            response = _error(503, f"overloaded: {max_queue} requests already held")
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+            return response
         try:
             answer = await service.infer(body)
         except BadImage as error:
@@ -184,6 +201,13 @@ def _parser() -> argparse.ArgumentParser:
         help="how long a request may wait for others to join its batch "
         f"(default {DEFAULT_MAX_DELAY_MS:g})",
     )
+    parser.add_argument(
+        "--max-queue",
+        type=_at_least_one,
+        default=DEFAULT_MAX_QUEUE,
+        help="invocations held at once; one more is answered 503 with Retry-After "
+        f"(default {DEFAULT_MAX_QUEUE})",
+    )
     http_limits.add_arguments(parser)
     return parser
 
@@ -235,7 +259,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
-        http_limits.DisconnectGuard(build_app(service)),
+        http_limits.DisconnectGuard(build_app(service, args.max_queue)),
         log_level="warning",
         access_log=False,
         lifespan="off",

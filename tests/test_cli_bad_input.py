@@ -300,6 +300,8 @@ CASES: list[Case] = [
     Case("deploy-typo", ["deploy", "c5neo"], None, "c5-neo"),
     Case("compile-typo", ["compile", "g4dn-neoo"], None, "unknown configuration"),
     Case("teardown-typo", ["teardown", "local-cpuu", "--yes"], None, "unknown configuration"),
+    Case("models-with-an-argument", ["models", "resnet50"], None, "unrecognized arguments"),
+    Case("leftovers-all", ["leftovers", "--all"], None, "unrecognized arguments"),
     Case("run-without-config", ["run"], None, "required"),
     Case("test-without-target", ["test", "--duration", "1"], None, "give one of"),
     Case("test-config-and-url", ["test", "local-cpu", "--url", "http://h:1/"], None,

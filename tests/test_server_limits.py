@@ -3,7 +3,10 @@
 Oversized or over-numerous headers are refused (431) at once, clients that send their request
 head or body too slowly (slowloris) are disconnected within the read timeouts, and a client that
 disconnects mid-body is one log line, not a traceback. The server keeps answering throughout.
-The timeouts are shortened on the server's command line so the test stays quick.
+Requests with both Content-Length and Transfer-Encoding, absurd chunk sizes and bodies cut short
+by a half-close are answered 400; after a storm of POSTs the next request still gets an answer
+(503 with Retry-After past the queue limit). The timeouts and the queue limit are lowered on the
+server's command line so the test stays quick.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from rnbench.inference.http_limits import HttpLimits
 
 HEADER_TIMEOUT_S = 1.5
 BODY_TIMEOUT_S = 1.5
+MAX_QUEUE = 16
+"""Invocations the server holds at once here (a storm is then quick to refuse)."""
 LIMITS = HttpLimits()
 
 
@@ -48,6 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     command = [sys.executable, "-m", "rnbench.inference.server", "--runtime", "eager"]
     command += ["--port", "0", "--ready-file", str(ready_file)]
     command += ["--header-timeout", str(HEADER_TIMEOUT_S), "--body-timeout", str(BODY_TIMEOUT_S)]
+    command += ["--max-queue", str(MAX_QUEUE)]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -268,3 +274,38 @@ def test_a_whole_request_then_a_half_close_still_gets_its_answer(
         sock.shutdown(socket.SHUT_WR)
         reply = answer(sock)
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+
+
+def status_line(reply: bytes) -> bytes:
+    return reply.split(b"\r\n", 1)[0]
+
+
+def test_after_a_storm_of_500_posts_the_next_request_gets_an_answer(
+    server: Server, doggo_jpeg: bytes
+) -> None:
+    from rnbench.core.loadgen.transport import HttpTarget, InvokeError
+
+    request = post_head(f"Content-Length: {len(doggo_jpeg)}", "Connection: close") + doggo_jpeg
+    storm = [connect(server) for _ in range(500)]
+    try:
+        for sock in storm:
+            sock.sendall(request)
+        started = time.monotonic()
+        invoker = HttpTarget("127.0.0.1", server.port, "/invocations").open(10.0)
+        try:
+            invoker.invoke(doggo_jpeg)  # the load generator's own client, right after
+        except InvokeError as error:
+            assert error.kind == "http_503", error  # counted as such by the load generator
+        finally:
+            invoker.close()
+        assert time.monotonic() - started < 10.0  # not after the 500 before it
+        replies = [answer(sock) for sock in storm]
+    finally:
+        for sock in storm:
+            sock.close()
+    statuses = [status_line(reply) for reply in replies]
+    assert set(statuses) <= {b"HTTP/1.1 200 OK", b"HTTP/1.1 503 Service Unavailable"}, statuses
+    refused = [reply for reply in replies if status_line(reply).startswith(b"HTTP/1.1 503")]
+    assert refused  # past the queue limit
+    assert all(b"\r\nretry-after: 1\r\n" in reply.lower() for reply in refused)
+    assert ping_ok(server)
