@@ -29,7 +29,7 @@ from rnbench.inference.input_spec import InputSpec
 from rnbench.inference.machine import cpu_facts
 from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.inference.openvino_tuning import StreamChoice
-from rnbench.inference.predict import top_k
+from rnbench.inference.predict import labels, top_k
 from rnbench.inference.preprocess import preprocess, preprocess_pixels
 from rnbench.inference.runtimes import Loaded, load_runtime
 
@@ -136,6 +136,7 @@ class InferenceService:
         self.agreement = served_agreement(
             loaded.runtime, loaded.reference, loaded.weights.kind, spec
         )
+        labels()  # ImageNet's names come from torchvision: imported here, not in a request
         self._prepare = preprocess_pixels if takes_pixels(loaded.runtime) else preprocess
         self._loaded = loaded
         self._batcher = Batcher(loaded.runtime.logits, self.batch_limit, self.max_delay_ms, workers)

@@ -177,6 +177,8 @@ async def test_a_key_is_handled_while_a_test_runs(
         await pilot.press("q")  # quitting with a deployment asks; cancel keeps the test going
         await settle(pilot)
         assert isinstance(app.screen, QuitScreen)
+        body = str(app.screen.query(".dialog-body").first().render())
+        assert "cancels the test in progress on local-cpu-compiled" in body
         await pilot.press("c")
         await pilot.pause()
         assert fake_engine.last_run is not None and not fake_engine.last_run.cancelled

@@ -115,4 +115,5 @@ def ask_before_quit(screen: MainLike, message: m.OwnedListed) -> None:
             screen.session.quitting = True
             teardown_all(screen)
 
-    screen.app.push_screen(QuitScreen(message.deployments, message.prices), choice)
+    testing = list(screen.session.tests)
+    screen.app.push_screen(QuitScreen(message.deployments, message.prices, testing), choice)

@@ -36,10 +36,19 @@ class QuitScreen(ModalScreen[str]):
     ]
 
     def __init__(
-        self, deployments: Sequence[Deployment], prices: Mapping[str, Price | None]
+        self,
+        deployments: Sequence[Deployment],
+        prices: Mapping[str, Price | None],
+        testing: Sequence[str] = (),
     ) -> None:
+        """`testing`: the rows whose test is in progress, cancelled by quitting either way."""
         super().__init__()
         self._body = describe(deployments, prices)
+        if testing:
+            self._body += (
+                f"\nQuitting cancels the test in progress on {', '.join(sorted(testing))} "
+                "(stored as interrupted)."
+            )
         self._count = len(deployments)
 
     def compose(self) -> ComposeResult:
