@@ -48,8 +48,14 @@ def cpu_flags() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def openvino_capabilities() -> tuple[str, ...]:
-    """OpenVINO's OPTIMIZATION_CAPABILITIES of the CPU (`FP32`, `INT8`, `BF16`, ...).
+def openvino_core() -> Any:
+    """The process's one OpenVINO Core, kept until the process exits.
+
+    Each Core's CPU plugin swaps the compiling thread's signal stack for one of its own (AMX needs
+    a larger one) and puts the previous one back when the Core is freed. Two Cores freed in the
+    order they were made leave the thread's signal stack pointing at unmapped memory, and the next
+    signal (Ctrl-C, SIGTERM at teardown) kills the process with SIGSEGV before any handler runs.
+    One Core that is never freed never swaps back.
 
     Raises DeviceUnavailable when OpenVINO is not installed.
     """
@@ -57,7 +63,17 @@ def openvino_capabilities() -> tuple[str, ...]:
         import openvino as ov
     except ImportError:
         raise DeviceUnavailable("OpenVINO is not installed (pip install openvino)") from None
-    return tuple(str(c) for c in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    return ov.Core()
+
+
+@lru_cache(maxsize=1)
+def openvino_capabilities() -> tuple[str, ...]:
+    """OpenVINO's OPTIMIZATION_CAPABILITIES of the CPU (`FP32`, `INT8`, `BF16`, ...).
+
+    Raises DeviceUnavailable when OpenVINO is not installed.
+    """
+    core = openvino_core()
+    return tuple(str(c) for c in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
 
 
 def isa_summary() -> str:
@@ -108,10 +124,6 @@ class OpenVinoRuntime:
             reason = bf16_unavailable_reason()
             if reason is not None:
                 raise DeviceUnavailable(f"bf16: {reason}")
-        try:
-            import openvino as ov
-        except ImportError:
-            raise DeviceUnavailable("OpenVINO is not installed (pip install openvino)") from None
         self.name = name
         self.device = "cpu"
         self.path = model_path
@@ -119,7 +131,7 @@ class OpenVinoRuntime:
         self.takes_pixels = pixels is not None
         """True: `logits` takes uint8 NHWC pixels and the graph normalises them itself."""
         self.hint = os.environ.get(HINT_ENV, "THROUGHPUT").upper()
-        self._core = ov.Core()
+        self._core = openvino_core()
         model = self._core.read_model(str(model_path))
         self._model = normalising_model(model, pixels) if pixels is not None else model
         self._spare: dict[int, Any] = {}
