@@ -3,11 +3,9 @@ backend that deploys a model takes it, and what a runtime cannot do for it shows
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
-import torch
-from torch import nn
+from models_support import TINY_SIZE, tiny_onnx
 
 from rnbench.core.backends.foreign.backend import ForeignBackend
 from rnbench.core.backends.local.backend import LocalBackend
@@ -17,32 +15,6 @@ from rnbench.core.engine import Engine
 from rnbench.core.model_choice import ModelChoice, choose_model
 from rnbench.results.prices import PriceBook
 from rnbench.results.store import RunStore
-
-
-class Tiny(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3, stride=2)
-        self.fc = nn.Linear(8, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.conv(x).relu().mean(dim=(2, 3)))
-
-
-def _onnx(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Tiny().eval(),
-            (torch.zeros(1, 3, 64, 64),),
-            str(path),
-            dynamo=False,
-            input_names=["images"],
-            output_names=["scores"],
-            dynamic_axes={"images": {0: "n"}, "scores": {0: "n"}},
-        )
-    return path
 
 
 def test_set_model_reaches_the_backends_and_makes_eager_unavailable_for_an_onnx_file(
@@ -57,7 +29,7 @@ def test_set_model_reaches_the_backends_and_makes_eager_unavailable_for_an_onnx_
     assert engine.model.spec.name == "resnet50"
     assert local.unavailable_reason(eager) is None
 
-    choice = choose_model(str(_onnx(tmp_path)), 64)
+    choice = choose_model(str(tiny_onnx(tmp_path)), TINY_SIZE)
     engine.set_model(choice)
 
     assert engine.model is choice and local.model is choice and sagemaker.model is choice

@@ -6,13 +6,12 @@ tests stay fast; one torchvision name (mobilenet_v3_small, random weights) prove
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from cli_support import run_cli
+from models_support import TINY_SIZE, Tiny, tiny_onnx, tiny_torchscript
 from torch import nn
 
 from rnbench.inference.errors import DeviceUnavailable, InferenceUsageError
@@ -23,45 +22,9 @@ from rnbench.inference.runtimes import agreement, load_runtime
 from rnbench.inference.weights import WeightsInfo
 
 
-class Tiny(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3, stride=2)
-        self.fc = nn.Linear(8, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.conv(x).relu().mean(dim=(2, 3)))
-
-
 @pytest.fixture(autouse=True)
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RNBENCH_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def _torchscript(tmp_path: Path) -> Path:
-    torch.manual_seed(1)
-    path = tmp_path / "tiny.pt"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # torch calls TorchScript deprecated
-        torch.jit.trace(Tiny().eval(), torch.zeros(1, 3, 64, 64)).save(str(path))
-    return path
-
-
-def _onnx(tmp_path: Path, model: nn.Module | None = None, name: str = "tiny.onnx") -> Path:
-    torch.manual_seed(1)
-    path = tmp_path / name
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            (model or Tiny()).eval(),
-            (torch.zeros(1, 3, 64, 64),),
-            str(path),
-            dynamo=False,
-            input_names=["images"],
-            output_names=["scores"],
-            dynamic_axes={"images": {0: "n"}, "scores": {0: "n"}},
-        )
-    return path
 
 
 def test_torchvision_name_takes_its_own_transforms_and_unknown_names_list_close_ones() -> None:
@@ -73,20 +36,20 @@ def test_torchvision_name_takes_its_own_transforms_and_unknown_names_list_close_
 
 
 def test_torchscript_file_runs_eager_and_compiled_with_identity(tmp_path: Path) -> None:
-    spec = resolve_model(str(_torchscript(tmp_path)), input_size=64)
+    spec = resolve_model(str(tiny_torchscript(tmp_path)), input_size=TINY_SIZE)
     eager = load_runtime("eager", "cpu", None, spec)
     compiled = load_runtime("compiled", "cpu", None, spec)
     assert compiled.cost is not None and eager.cost == compiled.cost
     assert compiled.cost.params == sum(p.numel() for p in Tiny().parameters())
     assert compiled.cost.classes == 10 and compiled.cost.gflops is not None
     batches = agreement_batches(count=2, spec=spec.input)
-    assert batches[0].shape == (1, 3, 64, 64)
+    assert batches[0].shape == (1, 3, TINY_SIZE, TINY_SIZE)
     top1_equal, deviation = agreement(compiled.runtime, eager.runtime, batches)
     assert top1_equal and deviation < 1e-4
 
 
 def test_onnx_file_compiled_and_int8_but_eager_is_unavailable(tmp_path: Path) -> None:
-    spec = resolve_model(str(_onnx(tmp_path)), input_size=64)
+    spec = resolve_model(str(tiny_onnx(tmp_path)), input_size=TINY_SIZE)
     with pytest.raises(DeviceUnavailable, match="ONNX file"):
         load_runtime("eager", "cpu", None, spec)
     compiled = load_runtime("compiled", "cpu", None, spec)
@@ -97,7 +60,7 @@ def test_onnx_file_compiled_and_int8_but_eager_is_unavailable(tmp_path: Path) ->
     batch = np.zeros(spec.input.shape, np.float32)
     assert compiled.runtime.logits(batch).shape == (1, 10)
     int8 = load_runtime("int8", "cpu", None, spec)  # calibrated through the model's own input
-    pixels = np.zeros((1, 64, 64, 3), np.uint8)  # OpenVINO normalises in its graph
+    pixels = np.zeros((1, TINY_SIZE, TINY_SIZE, 3), np.uint8)  # OpenVINO normalises in its graph
     assert int8.runtime.logits(pixels).shape == (1, 10)
     assert int8.reference is not int8.runtime
 
@@ -116,7 +79,7 @@ def test_bad_models_are_one_line_and_exit_2(
 ) -> None:
     text = tmp_path / "model.txt"
     text.write_text("no")
-    conv_out = _onnx(tmp_path, nn.Conv2d(3, 4, 3), "conv.onnx")  # output [N, 4, H, W]
+    conv_out = tiny_onnx(tmp_path, nn.Conv2d(3, 4, 3), "conv.onnx")  # output [N, 4, H, W]
     for argv, message in (
         (("--model", "mobilenet_v3_smal"), "did you mean"),
         (("--model", str(text)), "not a TorchScript"),
@@ -125,7 +88,7 @@ def test_bad_models_are_one_line_and_exit_2(
         code, _, err = run_cli(capsys, "run", "local-cpu-compiled", *argv)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     with pytest.raises(InferenceUsageError, match=r"\[N, classes\]"):
-        load_runtime("compiled", "cpu", None, resolve_model(str(conv_out), input_size=64))
+        load_runtime("compiled", "cpu", None, resolve_model(str(conv_out), input_size=TINY_SIZE))
 
 
 def test_a_server_up_with_another_model_is_refused_never_reused(tmp_path: Path) -> None:
@@ -135,7 +98,7 @@ def test_a_server_up_with_another_model_is_refused_never_reused(tmp_path: Path) 
     from rnbench.core.errors import DeployError
     from rnbench.core.model_choice import ModelChoice
 
-    script = _torchscript(tmp_path)
+    script = tiny_torchscript(tmp_path)
     path = str(script)
     config = get_configuration("local-cpu")
     at_64 = LocalBackend(model=ModelChoice(path, 64, resolve_model(path, 64)))

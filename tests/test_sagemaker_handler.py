@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import tarfile
 import zipfile
@@ -12,26 +11,25 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from handler_support import import_handler
 
 from rnbench.core.backends.protocol import no_progress
 from rnbench.core.backends.sagemaker import loadable, package
 from rnbench.core.backends.sagemaker.served_model import served_model
 from rnbench.core.errors import UsageError
 from rnbench.inference.models import STUDY_MODEL
+from rnbench.inference.sagemaker import rnbench_io
+
+ARCHIVE = ["code/inference.py", "code/model.json", "code/rnbench_io.py", "model.pth"]
+"""model.tar.gz: the model, the handler, its input_fn/output_fn and the model's input pipeline."""
 
 
-def _extract(variant: package.Variant, dest: Path) -> ModuleType:
+def _extract(variant: package.Variant, dest: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     artifact = package.build_artifact(variant, served_model(STUDY_MODEL, no_progress), no_progress)
     with tarfile.open(artifact.path) as archive:
-        assert sorted(archive.getnames()) == ["code/inference.py", "code/model.json", "model.pth"]
+        assert sorted(archive.getnames()) == ARCHIVE
         archive.extractall(dest, filter="data")
-    spec = importlib.util.spec_from_file_location(
-        f"inference_{variant}", dest / "code/inference.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_handler(dest / "code/inference.py", f"inference_{variant}", monkeypatch)
 
 
 def _expected_top5(doggo_jpeg: bytes) -> list[int]:
@@ -46,9 +44,11 @@ def _expected_top5(doggo_jpeg: bytes) -> list[int]:
     return [int(i) for i in torch.topk(logits[0], 5).indices]
 
 
-def test_uncompiled_handler_serves_the_study_jpeg(tmp_path: Path, doggo_jpeg: bytes) -> None:
-    handler = _extract("eager", tmp_path)
-    assert handler.INPUT == handler.STUDY_INPUT  # model.json of ResNet-50: the study's pipeline
+def test_uncompiled_handler_serves_the_study_jpeg(
+    tmp_path: Path, doggo_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = _extract("eager", tmp_path, monkeypatch)
+    assert handler.INPUT == rnbench_io.STUDY_INPUT  # model.json of ResNet-50: the study's pipeline
     model = handler.model_fn(str(tmp_path))
     batch = handler.input_fn(doggo_jpeg, "application/x-image")
     assert tuple(batch.shape) == (1, 3, 224, 224)
@@ -64,10 +64,12 @@ def test_uncompiled_handler_serves_the_study_jpeg(tmp_path: Path, doggo_jpeg: by
     assert getattr(refused.value, "status_code", None) == 415
 
 
-def test_neo_handler_supplies_only_input_and_output(tmp_path: Path, doggo_jpeg: bytes) -> None:
+def test_neo_handler_supplies_only_input_and_output(
+    tmp_path: Path, doggo_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import torch
 
-    handler = _extract("neo", tmp_path)
+    handler = _extract("neo", tmp_path, monkeypatch)
     assert not hasattr(handler, "model_fn") and not hasattr(handler, "predict_fn")
     model = torch.jit.load(str(tmp_path / "model.pth"))  # what Neo compiles from
     batch = handler.input_fn(doggo_jpeg, "application/x-image")
@@ -149,7 +151,7 @@ def _served(
     from sagemaker_inference.default_inference_handler import DefaultInferenceHandler
     from sagemaker_inference.transformer import Transformer
 
-    _extract(variant, tmp_path)
+    _extract(variant, tmp_path, monkeypatch)
     module = f"rnbench_handler_{variant}_{tmp_path.name}"
     (tmp_path / "code" / f"{module}.py").write_bytes((tmp_path / "code/inference.py").read_bytes())
     monkeypatch.syspath_prepend(str(tmp_path / "code"))

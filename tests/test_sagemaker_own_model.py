@@ -4,7 +4,6 @@ PyTorch cannot load it; an ONNX file's rows unavailable with their reason."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import tarfile
@@ -12,11 +11,11 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from fake_servers import Behaviour, FakeServer
+from handler_support import import_handler
 from moto_support import point_at, reset_moto, rnbench_resources, start_moto
 
 from rnbench.core.backends.local.backend import LocalBackend
@@ -97,15 +96,6 @@ def _cumulative(x: Any) -> Any:
     return torch.logcumsumexp(x, 1)  # an operator the check does not know
 
 
-def _handler(folder: Path, name: str) -> ModuleType:
-    """code/inference.py of an extracted archive, imported as a container imports it."""
-    spec = importlib.util.spec_from_file_location(name, folder / "code" / "inference.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _members(data: bytes) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         return {
@@ -120,14 +110,21 @@ def _s3_object(backend: SageMakerBackend, uri: str) -> bytes:
     return body
 
 
-def test_a_non_default_model_is_packed_at_its_input_size(tmp_path: Path, doggo_jpeg: bytes) -> None:
+def test_a_non_default_model_is_packed_at_its_input_size(
+    tmp_path: Path, doggo_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import torch
 
     spec = resolve_model("resnet18", SIZE)
     model = served_model(spec, no_progress)
     artifact = package.build_artifact("eager", model, no_progress)
     with tarfile.open(artifact.path) as archive:
-        assert sorted(archive.getnames()) == ["code/inference.py", "code/model.json", "model.pth"]
+        assert sorted(archive.getnames()) == [
+            "code/inference.py",
+            "code/model.json",
+            "code/rnbench_io.py",
+            "model.pth",
+        ]
         archive.extractall(tmp_path, filter="data")
     config = json.loads((tmp_path / "code/model.json").read_text("utf-8"))
     assert (config["model"], config["crop"], config["resize"]) == (
@@ -138,7 +135,7 @@ def test_a_non_default_model_is_packed_at_its_input_size(tmp_path: Path, doggo_j
     loaded = torch.jit.load(str(tmp_path / "model.pth"))  # type: ignore[no-untyped-call]
     assert tuple(loaded(torch.zeros(1, 3, SIZE, SIZE)).shape) == (1, 1000)
     # the handler preprocesses the study's photo to the model's input, and answers top-5
-    handler = _handler(tmp_path, "inference_resnet18")
+    handler = import_handler(tmp_path / "code/inference.py", "inference_resnet18", monkeypatch)
     batch = handler.input_fn(doggo_jpeg, "image/jpeg")
     assert tuple(batch.shape) == (1, 3, SIZE, SIZE)
     served = handler.model_fn(str(tmp_path))
@@ -147,12 +144,14 @@ def test_a_non_default_model_is_packed_at_its_input_size(tmp_path: Path, doggo_j
     assert [row["index"] for row in json.loads(body)["top5"]] == expected
     # the Neo handler (its source archive) preprocesses to the same size
     sources = _members(package.source_archive(model)[0])
+    assert sorted(sources) == ["inference.py", "model.json", "rnbench_io.py"]
     assert json.loads(sources["model.json"])["crop"] == SIZE
     neo = tmp_path / "neo"
-    (neo / "code").mkdir(parents=True)
-    (neo / "code/inference.py").write_bytes(sources["inference.py"])
-    (neo / "code/model.json").write_bytes(sources["model.json"])
-    batch = _handler(neo, "inference_resnet18_neo").input_fn(doggo_jpeg, "image/jpeg")
+    neo.mkdir()
+    for name, data in sources.items():
+        (neo / name).write_bytes(data)
+    neo_handler = import_handler(neo / "inference.py", "inference_resnet18_neo", monkeypatch)
+    batch = neo_handler.input_fn(doggo_jpeg, "image/jpeg")
     assert tuple(batch.shape) == (1, 3, SIZE, SIZE)
     # another input size is another archive, under another S3 key
     other = package.build_artifact(

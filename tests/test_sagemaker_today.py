@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_servers import Behaviour, FakeServer
+from handler_support import import_handler
 from moto_support import point_at, reset_moto, rnbench_resources, start_moto
 
 from rnbench.core.backends.local.backend import LocalBackend
@@ -205,16 +206,11 @@ def test_serverless_cold_start_is_timed_alone_and_kept_out_of_the_percentiles(
 def test_a_neuron_container_compiles_the_model_and_never_falls_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib.util
-
     import torch
 
     from rnbench.inference.sagemaker import HANDLER
 
-    spec = importlib.util.spec_from_file_location("inference_neuron", HANDLER)
-    assert spec is not None and spec.loader is not None
-    handler = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(handler)
+    handler = import_handler(HANDLER, "inference_neuron", monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # "jit.trace is deprecated"
         traced = torch.jit.trace(torch.nn.Flatten(), torch.zeros(1, 3, 224, 224))  # type: ignore[no-untyped-call]

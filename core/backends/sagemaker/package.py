@@ -2,10 +2,11 @@
 
 `model.tar.gz` = `model.pth` (the chosen model as TorchScript, see `served_model`; ResNet-50
 traced as in the study by default) + `code/inference.py` (the handler from
-`rnbench.inference.sagemaker`) + `code/model.json` (the model's resize, crop and normalisation,
-which the handler reads). The uncompiled archive carries the full handler; the Neo archive
-carries the handler that supplies input_fn/output_fn, and the endpoint gets it (with model.json)
-as `sourcedir.tar.gz`.
+`rnbench.inference.sagemaker`) + `code/rnbench_io.py` (the input_fn and output_fn it imports) +
+`code/model.json` (the model's resize, crop and normalisation, which they read). The uncompiled
+archive carries the full handler; the Neo archive carries the handler that supplies
+input_fn/output_fn, and the endpoint gets it (with rnbench_io.py and model.json) as
+`sourcedir.tar.gz`.
 
 Whether the target container's PyTorch can load the file is checked per configuration
 (`loadable`), before anything is uploaded.
@@ -29,7 +30,7 @@ from typing import Any, Literal
 
 from rnbench.core.backends.sagemaker.served_model import HANDLER_CONFIG, ServedModel
 from rnbench.core.paths import cache_dir
-from rnbench.inference.sagemaker import HANDLER, NEO_HANDLER
+from rnbench.inference.sagemaker import HANDLER, HANDLER_IO, NEO_HANDLER
 
 Variant = Literal["eager", "neo"]
 
@@ -94,14 +95,16 @@ def build_artifact(
     """The model archive of `model` for `variant`, built on first use and cached under
     cache_dir()."""
     handler = (NEO_HANDLER if variant == "neo" else HANDLER).read_bytes()
+    handler_io = HANDLER_IO.read_bytes()
     config = model.handler_config()
-    code_hash = hashlib.sha256(handler + b"\0" + config).hexdigest()[:12]
+    code_hash = hashlib.sha256(b"\0".join((handler, handler_io, config))).hexdigest()[:12]
     dest = _sagemaker_cache() / f"{model.stem}-{variant}-{code_hash}.tar.gz"
     if not dest.exists():
         progress(f"packing model.tar.gz ({variant}, {model.spec.label})")
         members: list[tuple[str, Path | bytes]] = [
             ("model.pth", model.path),
             ("code/inference.py", handler),
+            (f"code/{HANDLER_IO.name}", handler_io),
             (f"code/{HANDLER_CONFIG}", config),
         ]
         _tar_gz(members, dest)
@@ -109,12 +112,13 @@ def build_artifact(
 
 
 def source_archive(model: ServedModel) -> tuple[bytes, str]:
-    """`sourcedir.tar.gz` holding the Neo handler as inference.py beside `model`'s model.json,
-    and its sha256."""
+    """`sourcedir.tar.gz` holding the Neo handler as inference.py beside rnbench_io.py and
+    `model`'s model.json, and its sha256."""
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
             _add(tar, "inference.py", NEO_HANDLER.read_bytes())
+            _add(tar, HANDLER_IO.name, HANDLER_IO.read_bytes())
             _add(tar, HANDLER_CONFIG, model.handler_config())
     data = buffer.getvalue()
     return data, hashlib.sha256(data).hexdigest()
