@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import run_cli
-from test_inference_models import _onnx, _torchscript
+from models_support import tiny_onnx, tiny_torchscript
 
 from rnbench.inference.models import resolve_model
 
@@ -22,7 +22,7 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_model_file_goes_through_compile_deploy_test_export_and_teardown(
     kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = _torchscript(tmp_path) if kind == "torchscript" else _onnx(tmp_path)
+    path = tiny_torchscript(tmp_path) if kind == "torchscript" else tiny_onnx(tmp_path)
     label = resolve_model(str(path), 64).label
     model = ("--model", str(path), "--input-size", "64")
     config = "local-cpu-compiled"

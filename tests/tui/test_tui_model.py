@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_inference_models import _onnx
+from models_support import tiny_onnx
 from test_tui_app import SIZE, cell, log, make_app, rendered, select, settle
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
@@ -151,7 +151,7 @@ async def test_an_unknown_name_keeps_the_dialog_open_with_the_reason(
 async def test_an_onnx_file_makes_eager_unavailable_and_its_size_shows(
     fake_engine: FakeEngine, settings_path: Path, tmp_path: Path
 ) -> None:
-    onnx = _onnx(tmp_path, name="mine.onnx")  # a real graph: a garbage file is refused at once
+    onnx = tiny_onnx(tmp_path, name="mine.onnx")  # a real graph: a garbage file is refused at once
     app = make_app(fake_engine, settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
