@@ -145,3 +145,15 @@ def test_model_dialog_wraps_at_80x24(
         await settle(pilot)
 
     assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=dialog)
+
+
+def test_filtered_grid_at_80x24(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    """`/cpu` then enter: the grid keeps the local CPU rows, the line above it says so."""
+
+    async def filtered(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"cpu", "enter")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=filtered)
