@@ -44,11 +44,12 @@ async def after_a_test(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, RnbenchApp)
     for _ in range(40):
-        if not app.main_screen.tests:
-            break
+        if not app.main_screen.tests and not app.main_screen.session.activity:
+            break  # its end handled too: the row's keys are back
         await pilot.pause(0.2)
     app.clear_notifications()
     await pilot.pause()
+    await pilot.pause()  # the footer, redrawn for them
 
 
 def test_main_screen(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:

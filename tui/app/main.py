@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
             "(local server on 127.0.0.1 or a SageMaker endpoint), load-test it with the study's "
             "16 concurrent clients, watch latency live, compare cost with the study's published "
             "table, and tear it down. Keys: c compile, d deploy, t test, x tear down, X tear "
-            "all down, m model, s test settings, e export CSV, r results, ? help, q quit."
+            "all down, a add a target, m model, s test settings, e export CSV, r results, "
+            "/ filter the rows, ? help, q quit."
         ),
         epilog=(
             "Local configurations work without AWS. SageMaker rows need credentials, a region "
