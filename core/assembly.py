@@ -93,7 +93,7 @@ def build_engine(
         prices = PriceBook.load(price_overrides(), live=_live_when_usable(settings))
         store = RunStore(store_path or results_database())
         store.mark_interrupted()  # runs whose process died: never `running` forever
-    return Engine(backends, store, prices, cuda=cuda)
+    return Engine(backends, store, prices)
 
 
 def _check_given(aws: AwsOptions) -> None:

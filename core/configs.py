@@ -109,23 +109,28 @@ LOCAL_GPU_CONFIGURATIONS: tuple[Configuration, ...] = (
 )
 
 
-def all_configurations(cuda: bool) -> tuple[Configuration, ...]:
-    """The study's five, today's SageMaker ones, the local CPU ones, and the local GPU ones when
-    `cuda` is true."""
-    local = LOCAL_CPU_CONFIGURATIONS + (LOCAL_GPU_CONFIGURATIONS if cuda else ())
-    return STUDY_CONFIGURATIONS + TODAY_CONFIGURATIONS + local
+def all_configurations() -> tuple[Configuration, ...]:
+    """The study's five, today's SageMaker ones, the local CPU ones and the local GPU ones.
+
+    Every one is listed wherever it can run: on a machine without CUDA the local GPU ones are
+    there too, and their backend's status says they are unavailable and why (as it does for
+    bf16 on a CPU without it, or SageMaker without credentials)."""
+    return (
+        STUDY_CONFIGURATIONS
+        + TODAY_CONFIGURATIONS
+        + LOCAL_CPU_CONFIGURATIONS
+        + LOCAL_GPU_CONFIGURATIONS
+    )
 
 
-def get_configuration(key: str, cuda: bool = False) -> Configuration:
-    """Look a configuration up by key.
+def get_configuration(key: str) -> Configuration:
+    """Look a configuration up by key (whether it can run here is its backend's to say).
 
     Raises:
         UsageError: no configuration has that key (the message lists the known ones).
     """
-    for config in all_configurations(cuda=True):
+    for config in all_configurations():
         if config.key == key:
-            if config.accelerator == "gpu" and config.backend == "local" and not cuda:
-                raise UsageError(f"{key} needs CUDA, and this machine has no CUDA device")
             return config
-    known = ", ".join(c.key for c in all_configurations(cuda))
+    known = ", ".join(c.key for c in all_configurations())
     raise UsageError(f"unknown configuration {key!r}; known: {known}")

@@ -61,15 +61,14 @@ class Engine:
         backends: Mapping[str, Backend],
         store: RunStore,
         prices: PriceBook,
-        cuda: bool = False,
     ) -> None:
         self._backends = dict(backends)
         self.store = store
         self.prices = prices
-        self.cuda = cuda
 
     def configurations(self) -> tuple[Configuration, ...]:
-        return all_configurations(self.cuda)
+        """Every configuration, those this machine cannot serve too (their status says why)."""
+        return all_configurations()
 
     @property
     def model(self) -> ModelChoice:
@@ -90,7 +89,7 @@ class Engine:
         Raises UsageError for an unknown key."""
         if is_foreign_key(key):
             return ForeignTarget.from_key(key).configuration()
-        return get_configuration(key, cuda=self.cuda)
+        return get_configuration(key)
 
     def backend(self, config: Configuration) -> Backend:
         return self._backends[config.backend]
@@ -131,7 +130,7 @@ class Engine:
         """Tear down every deployment rnbench owns; returns the configuration keys torn down."""
         done = []
         for deployment in self.owned():
-            config = get_configuration(deployment.config_key, cuda=True)
+            config = get_configuration(deployment.config_key)
             if self.backend(config).teardown(config, progress):
                 done.append(config.key)
         return done

@@ -33,6 +33,38 @@ def test_unknown_configuration_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "local-cpu" in err  # the message lists the known ones
 
 
+@pytest.fixture
+def no_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without an NVIDIA driver, whatever this one has."""
+    monkeypatch.setattr("rnbench.core.assembly.cuda_present", lambda: False)
+
+
+def test_configs_lists_the_local_gpu_rows_unavailable_without_cuda(
+    capsys: pytest.CaptureFixture[str], no_cuda: None
+) -> None:
+    from rnbench.core.backends.local.backend import NO_CUDA
+
+    code, out, _ = run_cli(capsys, "configs")
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("local-")}
+    for key in ("local-gpu", "local-gpu-compiled"):
+        assert rows[key].endswith(f"unavailable: {NO_CUDA}"), rows[key]
+    assert "unavailable" not in rows["local-cpu"]
+
+
+@pytest.mark.parametrize("command", ["deploy", "compile", "run"])
+def test_a_local_gpu_row_without_cuda_is_a_one_line_usage_error(
+    capsys: pytest.CaptureFixture[str], no_cuda: None, command: str
+) -> None:
+    from rnbench.core.backends.local.backend import NO_CUDA, LocalBackend
+
+    code, out, err = run_cli(capsys, command, "local-gpu")
+    assert code == 2
+    assert_one_line_error(err)
+    assert err.strip() == f"rnbench: error: local-gpu is unavailable here: {NO_CUDA}"
+    assert LocalBackend().owned() == []
+
+
 @pytest.mark.parametrize("value", ["0", "abc", "4,-1"])
 def test_bad_concurrency_is_a_usage_error(capsys: pytest.CaptureFixture[str], value: str) -> None:
     code, _, err = run_cli(capsys, "test", "local-cpu", "--concurrency", value)

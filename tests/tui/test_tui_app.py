@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar, Static
 from tui_fakes import FakeEngine, fixed_clock
 
+from rnbench.core.backends.local.backend import NO_CUDA
 from rnbench.core.run import options as core_settings
 from rnbench.results.seed import published_row
 from rnbench.tui import fmt
@@ -97,8 +98,14 @@ async def test_grid_shows_every_configuration_and_what_sagemaker_lacks(
             "local-cpu-compiled",
             "local-cpu-bf16",
             "local-cpu-int8",
+            "local-gpu",
+            "local-gpu-compiled",
         ]
         assert cell(app, "c5", "state") == "unavailable"
+        assert cell(app, "local-gpu", "state") == "unavailable"  # no CUDA here: shown, and why
+        await select(pilot, "local-gpu")
+        detail = str(app.main_screen.query_one("#detail", Static).content)
+        assert f"unavailable: {NO_CUDA}" in detail
         assert cell(app, "local-cpu-compiled", "state") == "in service"
         assert cell(app, "local-cpu-compiled", "up") == "12m34s"
         assert cell(app, "g4dn", "study") == "74.7"

@@ -44,11 +44,12 @@ async def after_a_test(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, RnbenchApp)
     for _ in range(40):
-        if not app.main_screen.tests:
-            break
+        if not app.main_screen.tests and not app.main_screen.session.activity:
+            break  # its end handled too: the row's keys are back
         await pilot.pause(0.2)
     app.clear_notifications()
     await pilot.pause()
+    await pilot.pause()  # the footer, redrawn for them
 
 
 def test_main_screen(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
@@ -145,3 +146,15 @@ def test_model_dialog_wraps_at_80x24(
         await settle(pilot)
 
     assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=dialog)
+
+
+def test_filtered_grid_at_80x24(snap_compare: SnapCompare, settings_path: Path, utc: None) -> None:
+    """`/cpu` then enter: the grid keeps the local CPU rows, the line above it says so."""
+
+    async def filtered(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"cpu", "enter")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(settings_path), terminal_size=(80, 24), run_before=filtered)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rnbench.core.backends.foreign.targets import ForeignTarget
+from rnbench.core.backends.local.backend import NO_CUDA
 from rnbench.core.backends.protocol import Deployment, Phase, Progress, State, Status, Step
 from rnbench.core.configs import Configuration, all_configurations
 from rnbench.core.errors import NotDeployedError
@@ -251,7 +252,7 @@ class FakeEngine:
         self.model = choice
 
     def configurations(self) -> tuple[Configuration, ...]:
-        return all_configurations(cuda=False)
+        return all_configurations()
 
     def _deployment(self, config: Configuration) -> Deployment:
         spec = self.served.get(config.key, STUDY_MODEL)
@@ -276,6 +277,8 @@ class FakeEngine:
     def status(self, config: Configuration) -> Status:
         if config.backend == "sagemaker":
             return Status(config.key, State.UNAVAILABLE, reason=NO_AWS)
+        if config.device == "cuda":  # the machine the fixtures describe has no GPU
+            return Status(config.key, State.UNAVAILABLE, reason=NO_CUDA)
         reason = model_unavailable_reason(config.runtime, self.model.spec)
         if reason is not None:
             return Status(config.key, State.UNAVAILABLE, reason=reason)

@@ -18,7 +18,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from rnbench.tui.app import settings as stored
-from rnbench.tui.app.keys import MAIN_KEYS
+from rnbench.tui.app.keys import MAIN_KEYS, unchecked
 from rnbench.tui.app.port import EnginePort
 from rnbench.tui.app.screens.main import MainScreen
 
@@ -63,7 +63,8 @@ class RnbenchApp(App[None]):
             if key.action in seen:
                 continue
             seen.add(key.action)
-            yield SystemCommand(key.title, key.help, partial(self._main.run_action, key.action))
+            run = partial(self._main.run_action, unchecked(key.action))  # it says why not
+            yield SystemCommand(key.title, key.help, run)
 
     async def action_quit(self) -> None:
         """ctrl+q asks like q does when something is deployed."""
@@ -79,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
             "(local server on 127.0.0.1 or a SageMaker endpoint), load-test it with the study's "
             "16 concurrent clients, watch latency live, compare cost with the study's published "
             "table, and tear it down. Keys: c compile, d deploy, t test, x tear down, X tear "
-            "all down, m model, s test settings, e export CSV, r results, ? help, q quit."
+            "all down, a add a target, m model, s test settings, e export CSV, r results, "
+            "/ filter the rows, ? help, q quit."
         ),
         epilog=(
             "Local configurations work without AWS. SageMaker rows need credentials, a region "

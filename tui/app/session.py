@@ -38,7 +38,7 @@ class Session:
         self.engine: EnginePort | None = None
         self.engine_error: str | None = None
         """Why the engine could not be built, once it could not."""
-        self.configs: tuple[Configuration, ...] = all_configurations(cuda=False)
+        self.configs: tuple[Configuration, ...] = all_configurations()
         self.model = ModelChoice()
         """The model the grid deploys and measures (the engine's)."""
         self.statuses: dict[str, Status] = {}

@@ -55,6 +55,8 @@ AGREEMENT_FIGURES = (
     "max_prob_deviation",
 )
 """The agreement figures a server reports when ready (see rnbench.inference.agreement)."""
+NO_CUDA = "needs CUDA (an NVIDIA GPU and its driver); this machine has none"
+"""Why a local GPU configuration is unavailable without CUDA (in the grid, `configs`, deploy)."""
 
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 """Servers this process started, by pid: kept so that a running child is not garbage-collected
@@ -89,7 +91,7 @@ class LocalBackend:
         if config.backend != "local":
             return f"{config.key} is not a local configuration"
         if config.device == "cuda" and not self._cuda:
-            return "needs CUDA, and this machine has no CUDA device"
+            return NO_CUDA
         reason = model_unavailable_reason(config.runtime, self.model.spec)
         if reason is not None:
             return reason

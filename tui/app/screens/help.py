@@ -1,4 +1,5 @@
-"""The help screen (`?` / F1): every key, what the columns mean, where things are kept."""
+"""The help screen (`?` / F1): every key of the screen it opens over; on the main screen, what the
+grid's columns mean too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rnbench.tui.app.keys import help_rows
+from rnbench.tui.app.keys import MAIN_KEYS, Key, help_rows
 
 COLUMNS_HELP = (
     ("runs on", "local cpu/cuda = this machine; SM = a SageMaker instance type"),
@@ -41,22 +42,33 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
 
+    def __init__(
+        self,
+        keys: tuple[Key, ...] = MAIN_KEYS,
+        columns: tuple[tuple[str, str], ...] = COLUMNS_HELP,
+    ) -> None:
+        """`keys`: the screen's it opens over; `columns`: what its columns mean (may be none)."""
+        super().__init__()
+        self._keys = keys
+        self._columns = columns
+
     def compose(self) -> ComposeResult:
-        keys = Table(title="Keys", title_justify="left", show_header=False, box=None)
-        keys.add_column(style="bold cyan", no_wrap=True)
-        keys.add_column()
-        for names, text in help_rows():
-            keys.add_row(names, text)
+        keys = _table("Keys", help_rows(self._keys))
         keys.add_row("ctrl+p", "Command palette: every action by name")
-        columns = Table(title="Columns", title_justify="left", show_header=False, box=None)
-        columns.add_column(style="bold cyan", no_wrap=True)
-        columns.add_column()
-        for name, text in COLUMNS_HELP:
-            columns.add_row(name, text)
         with VerticalScroll(classes="dialog help"):
             yield Static(keys)
-            yield Static(columns)
+            if self._columns:
+                yield Static(_table("Columns", list(self._columns)))
             yield Static(Text("Press escape to close.", style="dim"))
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for name, text in rows:
+        table.add_row(name, text)
+    return table

@@ -17,12 +17,13 @@ from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rnbench.core.configs import Configuration
 from rnbench.core.run.options import TestSettings, describe_spec
-from rnbench.tui.app import foreign_rows, workers
+from rnbench.tui.app import footer_keys, foreign_rows, grid_filter, workers
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app.foreign_rows import ForeignRows
@@ -38,6 +39,7 @@ from rnbench.tui.app.screens.results import ResultsScreen
 from rnbench.tui.app.screens.settings import SettingsScreen
 from rnbench.tui.app.session import ACTIVITY, Session
 from rnbench.tui.app.widgets.activity_bar import ActivityBar
+from rnbench.tui.app.widgets.filter_bar import FilterBar
 from rnbench.tui.app.widgets.grid import ConfigGrid
 from rnbench.tui.app.widgets.live_panel import LivePanel
 from rnbench.tui.app.widgets.log_panel import LogPanel
@@ -53,7 +55,7 @@ REFRESH_TICKS = 30
 class MainScreen(Screen[None]):
     """Configurations, their state, their tests."""
 
-    BINDINGS = bindings(MAIN_KEYS)
+    BINDINGS = bindings(MAIN_KEYS, footer_keys.GATED)
 
     def __init__(
         self,
@@ -75,6 +77,8 @@ class MainScreen(Screen[None]):
         settings, self._settings_warning = stored.load(settings_path)
         self.session = Session(settings)
         self.foreign = ForeignRows(self.session, settings_path, self._say)
+        self._footer: tuple[bool | None, ...] = ()
+        """The footer's key states last drawn (`footer_keys.key_states`)."""
 
     @property
     def tests(self) -> dict[str, TestRunLike]:
@@ -86,6 +90,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield FilterBar(id="filter")
         yield ConfigGrid(id="grid")
         yield Static(id="detail")
         yield ActivityBar(id="activity")
@@ -128,15 +133,17 @@ class MainScreen(Screen[None]):
             self.log_line(line, level)
 
     def show_rows(self) -> None:
-        now = self.clock()
-        facts = [self.session.facts(c, now) for c in self.session.configs]
-        self.query_one(ConfigGrid).show(facts, self.clock())
+        now, bar = self.clock(), self.query_one(FilterBar)
+        shown = grid_filter.filtered(self.session.configs, bar.text)
+        self.query_one(ConfigGrid).show([self.session.facts(c, now) for c in shown], now)
+        bar.show_count(len(shown), len(self.session.configs))
         self.show_selected()
 
     def show_selected(self) -> None:
         config = self.selected
         detail = self.query_one("#detail", Static)
         bar = self.query_one(ActivityBar)
+        self._refresh_footer()
         if config is None:
             detail.update("")
             bar.show(None, None, None)
@@ -155,6 +162,20 @@ class MainScreen(Screen[None]):
     @property
     def selected(self) -> Configuration | None:
         return self.session.config(self.query_one(ConfigGrid).selected_key)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Whether the footer offers `action` for the selected row (`footer_keys`)."""
+        try:
+            config = self.selected
+        except NoMatches:  # not composed yet
+            config = None
+        return footer_keys.key_state(action, config, self.session, self.size.width >= WIDE)
+
+    def _refresh_footer(self) -> None:
+        states = footer_keys.key_states(self.selected, self.session, self.size.width >= WIDE)
+        if states != self._footer:
+            self._footer = states
+            self.refresh_bindings()
 
     def thread(self, work: Callable[..., None], group: str, *args: Any) -> None:
         """Run `work(post, engine, *args)` in a thread worker, one at a time per `group`."""
@@ -230,6 +251,11 @@ class MainScreen(Screen[None]):
         self.thread(workers.act, f"row:{config.key}", action, config)
         self.show_rows()
 
+    def action_unchecked(self, action: str) -> None:
+        """A key the footer does not offer now: its action runs anyway, and says why not."""
+        if action in {key.action for key in MAIN_KEYS}:
+            getattr(self, f"action_{action}")()
+
     def action_compile(self) -> None:
         self._act("compile")
 
@@ -264,6 +290,8 @@ class MainScreen(Screen[None]):
             if config is None:
                 return
             self.foreign.save()
+            if not grid_filter.matches(config, self.query_one(FilterBar).text):
+                self.query_one(FilterBar).clear()  # the new row shows
             self.show_rows()
             grid = self.query_one(ConfigGrid)
             grid.move_cursor(row=grid.get_row_index(config.key))
@@ -296,7 +324,7 @@ class MainScreen(Screen[None]):
 
     def action_export(self) -> None:
         engine = self.session.engine
-        if engine is None or not self.have_engine("export"):
+        if not self.have_engine("export") or engine is None:
             return
 
         def written(message: m.ExportWritten | None) -> None:
@@ -307,7 +335,7 @@ class MainScreen(Screen[None]):
 
     def action_report(self) -> None:
         engine = self.session.engine
-        if engine is None or not self.have_engine("report"):
+        if not self.have_engine("report") or engine is None:
             return
 
         def written(message: m.ExportWritten | None) -> None:
@@ -324,6 +352,19 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def action_clear_filter(self) -> None:
+        self.query_one(FilterBar).clear()
+
+    def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
+        self.show_rows()
+
+    def on_filter_bar_done(self, message: FilterBar.Done) -> None:
+        self.query_one(ConfigGrid).focus()
+        self.show_rows()
 
     def action_request_quit(self) -> None:
         """Quit at once when nothing can be up; else list what is (in a worker) and ask."""
@@ -457,3 +498,4 @@ class MainScreen(Screen[None]):
         footer.compact = event.size.width < WIDE
         footer.show_command_palette = event.size.width >= WIDE
         self.query_one(ConfigGrid).fit(event.size.width)
+        self._refresh_footer()

@@ -16,7 +16,6 @@ from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
@@ -26,6 +25,7 @@ from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.results.seed import published_rows
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import workers
+from rnbench.tui.app.keys import RESULTS_KEYS, bindings
 from rnbench.tui.app.model_view import model_text, of_model
 from rnbench.tui.app.plots import draw_bars
 from rnbench.tui.app.port import EnginePort
@@ -37,6 +37,7 @@ from rnbench.tui.app.results_rows import (
     result_rows,
     sort_rows,
 )
+from rnbench.tui.app.screens.help import HelpScreen
 from rnbench.tui.app.widgets.slo_panel import SloPanel
 from rnbench.tui.app.widgets.study_overlay import StudyOverlay
 from rnbench.tui.app.widgets.sweep_curves import SweepCurves
@@ -55,16 +56,7 @@ CHARTS_HINT = "cost charts need 30 rows; R on the main screen writes them in the
 class ResultsScreen(Screen[None]):
     """Stored runs and the study's table, sortable, with cost charts."""
 
-    BINDINGS = [
-        Binding("escape,r", "back", "Back"),
-        Binding("left_square_bracket", "sort(-1)", "Sort ←", key_display="["),
-        Binding("right_square_bracket", "sort(1)", "Sort →", key_display="]"),
-        Binding("o", "reverse", "Reverse"),
-        Binding("1", "tab(0)", "Runs", show=False),
-        Binding("2", "tab(1)", "Overlay", show=False),
-        Binding("3", "tab(2)", "Sweeps", show=False),
-        Binding("4", "tab(3)", "SLO", show=False),
-    ]
+    BINDINGS = bindings(RESULTS_KEYS)
 
     def __init__(self, engine: EnginePort, model: ModelSpec = STUDY_MODEL) -> None:
         """`model`: the grid's, whose runs the charts, overlay and recommendation take."""
@@ -184,3 +176,6 @@ class ResultsScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(RESULTS_KEYS, columns=()))
