@@ -328,4 +328,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from rnbench.inference.process_exit import exit_now
+
+    exit_now(main())  # everything is closed: skip the interpreter's slow teardown

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -113,11 +114,28 @@ def stop(record: ServerRecord, grace_s: float = 10.0) -> bool:
         return False
     try:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(grace_s)
-        except psutil.TimeoutExpired:
+        if not _exited(process, grace_s):
             process.kill()
-            process.wait(5)
+            _exited(process, 5.0)
     except psutil.NoSuchProcess:
         pass
     return True
+
+
+def _exited(process: psutil.Process, timeout_s: float) -> bool:
+    """Wait until `process` has exited; True if it did within `timeout_s`.
+
+    A server outlives the CLI that started it, so it is not our child: once it exits it stays a
+    zombie until init reaps it, which psutil's wait() waits for (a second or more here). A
+    zombie has exited, and counts as such.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
