@@ -2,22 +2,59 @@
 
 `LoadRun` (start, poll windows, result, cancel) and `run_load` (blocking, with a callback) are
 the API; `decode_histogram` and `latency_buckets` read the encoded histograms of windows and
-summaries.
+summaries. Names are loaded on first use (PEP 562): the TUI imports `LoadSpec` at start-up and
+must not pay for numpy, the HDR histogram and Locust's client before its first frame.
 """
 
-from rnbench.core.loadgen.distributed import LocustLoadRun
-from rnbench.core.loadgen.hist import decode_histogram, latency_buckets
-from rnbench.core.loadgen.plan import check_spec, plan_processes
-from rnbench.core.loadgen.run import LoadRun, run_load
-from rnbench.core.loadgen.transport import Target
-from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
-from rnbench.core.loadgen.workers import LATE_AFTER_NS
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rnbench.core.loadgen.distributed import LocustLoadRun
+    from rnbench.core.loadgen.hist import decode_histogram, latency_buckets
+    from rnbench.core.loadgen.plan import check_spec, plan_processes
+    from rnbench.core.loadgen.run import LoadRun, run_load
+    from rnbench.core.loadgen.transport import Target
+    from rnbench.core.loadgen.types import LoadError, LoadJob, LoadSpec, LoadSummary, Window
+    from rnbench.core.loadgen.workers import LATE_AFTER_NS
+
+_HOMES = {
+    "LATE_AFTER_NS": "workers",
+    "LoadError": "types",
+    "LoadJob": "types",
+    "LoadRun": "run",
+    "LocustLoadRun": "distributed",
+    "LoadSpec": "types",
+    "LoadSummary": "types",
+    "Window": "types",
+    "check_spec": "plan",
+    "decode_histogram": "hist",
+    "latency_buckets": "hist",
+    "plan_processes": "plan",
+    "run_load": "run",
+}
+"""Each exported name and the module of this package that defines it."""
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 def open_load_run(target: Target, body: bytes, spec: LoadSpec) -> LoadRun | LocustLoadRun:
     """A load run of `spec`: local load processes, or Locust workers when it asks for them."""
     if spec.distributed:
+        from rnbench.core.loadgen.distributed import LocustLoadRun
+
         return LocustLoadRun(target, body, spec)
+    from rnbench.core.loadgen.run import LoadRun
+
     return LoadRun(target, body, spec)
 
 

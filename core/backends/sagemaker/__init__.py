@@ -1,20 +1,46 @@
 """The SageMaker backend: the study's five configurations as real SageMaker endpoints.
 
-Importing this package is cheap: boto3, the SageMaker SDK and torch are imported inside the
-functions that need them, because the TUI imports the engine at start-up.
+Importing this package is cheap: its names are loaded on first use (PEP 562), and boto3, the
+SageMaker SDK and torch are imported inside the functions that need them, because the TUI
+imports the engine at start-up and draws its first frame before the engine is built.
 """
 
-from rnbench.core.backends.sagemaker.backend import SageMakerBackend
-from rnbench.core.backends.sagemaker.identity import unavailable_reason
-from rnbench.core.backends.sagemaker.leftovers import Leftover, leftovers
-from rnbench.core.backends.sagemaker.runtime import SageMakerTarget
-from rnbench.core.backends.sagemaker.settings import SageMakerSettings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rnbench.core.backends.sagemaker.backend import SageMakerBackend
+    from rnbench.core.backends.sagemaker.identity import unavailable_reason
+    from rnbench.core.backends.sagemaker.leftovers import Leftover
+    from rnbench.core.backends.sagemaker.runtime import SageMakerTarget
+    from rnbench.core.backends.sagemaker.settings import SageMakerSettings
+
+_HOMES = {
+    "Leftover": "leftovers",
+    "SageMakerBackend": "backend",
+    "SageMakerSettings": "settings",
+    "SageMakerTarget": "runtime",
+    "unavailable_reason": "identity",
+}
+"""Each exported name and the module of this package that defines it (`leftovers()` is not
+exported: it would shadow its own module)."""
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Leftover",
     "SageMakerBackend",
     "SageMakerSettings",
     "SageMakerTarget",
-    "leftovers",
     "unavailable_reason",
 ]
