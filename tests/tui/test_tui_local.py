@@ -91,12 +91,10 @@ async def test_deploy_test_export_teardown_and_quit_on_the_local_backend(
         assert cell(app, "local-cpu", "state") == "in service"
         shown = app.main_screen.snapshots["local-cpu"]
         assert shown.phase == "done" and shown.windows and shown.histogram
-        assert app.main_screen.query_one(LivePanel)._drawn == (
-            shown.run_id,
-            str(shown.windows[-1].index),
-            "done",
-            "",
-        )
+        panel = app.main_screen.query_one(LivePanel)
+        last = shown.windows[-1].index
+        assert panel._drawn == (shown.run_id, "done", "", str(last))
+        assert panel._plotted == ((shown.run_id, "done", ""), last)  # the end is always plotted
 
         target = tmp_path / "runs.csv"
         await pilot.press("e")

@@ -35,7 +35,6 @@ from rnbench.tui.app.screens import model_switch
 from rnbench.tui.app.screens.add_target import AddedTarget, AddTargetScreen
 from rnbench.tui.app.screens.export import REPORT, ExportScreen
 from rnbench.tui.app.screens.help import HelpScreen
-from rnbench.tui.app.screens.results import ResultsScreen
 from rnbench.tui.app.screens.settings import SettingsScreen
 from rnbench.tui.app.session import ACTIVITY, Session
 from rnbench.tui.app.widgets.activity_bar import ActivityBar
@@ -74,6 +73,7 @@ class MainScreen(Screen[None]):
         self.settings_path = settings_path
         self.clock = clock
         self._ticks = 0
+        self._detail_shown: str | None = None
         settings, self._settings_warning = stored.load(settings_path)
         self.session = Session(settings)
         self.foreign = ForeignRows(self.session, settings_path, self._say)
@@ -103,6 +103,13 @@ class MainScreen(Screen[None]):
         if self._settings_warning:
             self.log_line(self._settings_warning, "warning")
         self.show_rows()
+        # The engine's imports hold the GIL for most of a second: start them once the first
+        # frame is on screen, not while it is being drawn.
+        self.call_after_refresh(self._build_engine)
+        self.set_interval(TICK_S, self._tick)
+        self.query_one(ConfigGrid).focus()
+
+    def _build_engine(self) -> None:
         self.run_worker(
             partial(workers.build_engine, self.post_message, self._factory, self._saved_model),
             name="build-engine",
@@ -110,8 +117,6 @@ class MainScreen(Screen[None]):
             thread=True,
             exit_on_error=False,
         )
-        self.set_interval(TICK_S, self._tick)
-        self.query_one(ConfigGrid).focus()
 
     # ---- what every part uses ------------------------------------------------------------
 
@@ -145,11 +150,15 @@ class MainScreen(Screen[None]):
         bar = self.query_one(ActivityBar)
         self._refresh_footer()
         if config is None:
+            self._detail_shown = ""
             detail.update("")
             bar.show(None, None, None)
             return
         facts = self.session.facts(config, self.clock())
-        detail.update(detail_line(facts))
+        line = detail_line(facts)
+        if line != self._detail_shown:  # an update lays out the whole screen again
+            self._detail_shown = line
+            detail.update(line)
         bar.show(facts.activity, facts.elapsed_s, self.session.test_total(config.key))
         hint = (
             f"{config.key}: no test yet in this session.\n\nd deploys, t tests "
@@ -348,6 +357,8 @@ class MainScreen(Screen[None]):
         if self.session.engine is None:
             self.have_engine("results")
             return
+        from rnbench.tui.app.screens.results import ResultsScreen  # charts: not needed at start
+
         self.app.push_screen(ResultsScreen(self.session.engine, self.session.model.spec))
 
     def action_help(self) -> None:

@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
-from textual_plotext import PlotextPlot
 
 from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.results.seed import published_rows
@@ -38,6 +37,7 @@ from rnbench.tui.app.results_rows import (
     sort_rows,
 )
 from rnbench.tui.app.screens.help import HelpScreen
+from rnbench.tui.app.widgets.cached_plot import CachedPlot
 from rnbench.tui.app.widgets.slo_panel import SloPanel
 from rnbench.tui.app.widgets.study_overlay import StudyOverlay
 from rnbench.tui.app.widgets.sweep_curves import SweepCurves
@@ -75,9 +75,9 @@ class ResultsScreen(Screen[None]):
                 yield Static(Text(NOTE, style="dim"), id="results-note")
                 yield Static(CHARTS_HINT, id="charts-hint")
                 with Horizontal(id="charts"):
-                    yield PlotextPlot(id="chart-usd-1m")
-                    yield PlotextPlot(id="chart-per-usd")
-                    yield PlotextPlot(id="chart-tx-hour")
+                    yield CachedPlot(id="chart-usd-1m")
+                    yield CachedPlot(id="chart-per-usd")
+                    yield CachedPlot(id="chart-tx-hour")
             with TabPane("2 Study overlay", id=TABS[1]):
                 yield StudyOverlay(id="overlay")
             with TabPane("3 Sweeps", id=TABS[2]):
@@ -149,9 +149,9 @@ class ResultsScreen(Screen[None]):
             ),
         )
         for selector, title, points in charts:
-            plot = self.query_one(selector, PlotextPlot)
+            plot = self.query_one(selector, CachedPlot)
             draw_bars(plot.plt, title, [p[0] for p in points], [p[1] for p in points])
-            plot.refresh()
+            plot.redraw()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         key = str(event.column_key.value)

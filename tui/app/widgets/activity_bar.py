@@ -18,7 +18,7 @@ class ActivityBar(Horizontal):
     DEFAULT_CSS = """
     ActivityBar { height: 1; padding: 0 1; display: none; }
     ActivityBar.-active { display: block; }
-    ActivityBar #activity-label { width: auto; max-width: 50%; margin-right: 2; }
+    ActivityBar #activity-label { width: 40; max-width: 50%; margin-right: 2; }
     ActivityBar ProgressBar { width: 1fr; }
     ActivityBar Bar { width: 1fr; }
     """
@@ -46,7 +46,8 @@ class ActivityBar(Horizontal):
             label += f" / {fmt.duration(total_s)} ({share:.0%})"
         if label != self.label:
             self.label = label
-            self.query_one("#activity-label", Static).update(label)
+            # a fixed width: a new label never lays the screen out again (once a second)
+            self.query_one("#activity-label", Static).update(label, layout=False)
         bar = self.query_one(ProgressBar)
         if total_s is None or total_s <= 0:
             bar.update(total=None)

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
 from rnbench.results.record import RunRecord
 from rnbench.tui.app.analysis_rows import SWEEP_HEADERS, Sweep, sweep_cells, sweeps
 from rnbench.tui.app.plots import draw_sweep
+from rnbench.tui.app.widgets.cached_plot import CachedPlot
 
 EMPTY = (
     "No sweeps stored yet. In test settings (s) give a concurrency list such as 1,4,16 "
@@ -43,7 +43,7 @@ class SweepCurves(VerticalScroll):
             await self.mount(Static(Text(EMPTY, style="dim"), id="sweeps-empty"))
             return
         for i, sweep in enumerate(self.shown):
-            plot = PlotextPlot(id=f"sweep-plot-{i}")
+            plot = CachedPlot(id=f"sweep-plot-{i}")
             table: DataTable[Text] = DataTable(id=f"sweep-table-{i}", cursor_type="none")
             await self.mount(Static(sweep.title, classes="sweep-title"))
             await self.mount(Horizontal(plot, table, classes="sweep"))
@@ -60,4 +60,4 @@ class SweepCurves(VerticalScroll):
                 [r.p99_ms for r in sweep.runs],
                 sweep.knee,
             )
-            plot.refresh()
+            plot.redraw()
