@@ -14,9 +14,9 @@ from rnbench.core.backends.sagemaker import (
     SageMakerBackend,
     SageMakerSettings,
     SageMakerTarget,
-    leftovers,
     naming,
 )
+from rnbench.core.backends.sagemaker.leftovers import leftovers
 from rnbench.core.configs import STUDY_CONFIGURATIONS, get_configuration
 from rnbench.results.prices import Price
 
