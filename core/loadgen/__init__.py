@@ -8,8 +8,9 @@ must not pay for numpy, the HDR histogram and Locust's client before its first f
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from rnbench.core.lazy_names import loader
 
 if TYPE_CHECKING:
     from rnbench.core.loadgen.distributed import LocustLoadRun
@@ -38,13 +39,7 @@ _HOMES = {
 """Each exported name and the module of this package that defines it."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _HOMES)
 
 
 def open_load_run(target: Target, body: bytes, spec: LoadSpec) -> LoadRun | LocustLoadRun:

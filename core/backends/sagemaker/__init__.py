@@ -7,8 +7,9 @@ imports the engine at start-up and draws its first frame before the engine is bu
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from rnbench.core.lazy_names import loader
 
 if TYPE_CHECKING:
     from rnbench.core.backends.sagemaker.backend import SageMakerBackend
@@ -28,13 +29,7 @@ _HOMES = {
 exported: it would shadow its own module)."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _HOMES)
 
 
 __all__ = [
