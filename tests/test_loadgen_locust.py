@@ -7,6 +7,7 @@ exactly the requests the workers counted, and its percentiles must match a local
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -97,6 +98,26 @@ def test_cancel_ends_the_master_and_workers() -> None:
             summary = run.result(timeout=60)
             assert run.phase == "cancelled"
     assert summary.duration_s < 30 and summary.requests > 0
+    assert locust_processes() == []
+
+
+def test_a_cancelled_run_summarises_without_a_worker_that_stopped_answering() -> None:
+    spec = LoadSpec(concurrency=2, duration_s=60.0, warmup_s=0.5, workers=1)
+    with FakeServer(Behaviour(service_s=SERVICE_S)) as server:
+        with LocustLoadRun(server.target, BODY, spec) as run:
+            run.start()
+            while not run.poll() and not run.done:
+                run._finished.wait(0.1)
+            (worker,) = [p for p in locust_processes() if "locust_worker" in " ".join(p.cmdline())]
+            worker.suspend()  # as a worker on a machine that froze: no report, no heartbeat
+            try:
+                run.cancel()
+                summary = run.result(timeout=40)
+            finally:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    worker.kill()  # the run kills it itself when it does not quit
+    assert summary.requests > 0 and summary.duration_s < 30
+    assert any("worker 0 sent" in note for note in run.notes), run.notes
     assert locust_processes() == []
 
 

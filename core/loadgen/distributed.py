@@ -36,6 +36,8 @@ from rnbench.core.loadgen.types import LoadError, LoadSpec, LoadSummary, Window
 DEFAULT_MASTER_PORT = 5557
 """Locust's own default master port."""
 _JOIN_S = 10.0
+_WORKER_QUIT_S = 5.0
+"""How long a local worker may take to quit once its master has exited."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,13 @@ class LocustLoadRun:
             job_path.unlink(missing_ok=True)
             self._reap()
             if self._summary is None:
-                self._error = self._error or self._log_tail() or "the Locust master exited"
+                last = self._last_log_line()
+                if self._error is None:
+                    self._error = (
+                        f"the Locust master failed: {last}" if last else "the Locust master exited"
+                    )
+                elif last:
+                    self._error += f" (last Locust log line: {last})"
                 self._state = "cancelled" if self._cancelled else "failed"
             else:
                 self._state = "cancelled" if self._cancelled else "done"
@@ -227,6 +235,7 @@ class LocustLoadRun:
             "window": self._on_window,
             "summary": self._on_summary,
             "error": self._on_error,
+            "note": self.notes.append,
         }
         while True:
             try:
@@ -273,12 +282,13 @@ class LocustLoadRun:
     def _on_error(self, text: str) -> None:
         self._error = text
 
-    def _log_tail(self) -> str:
+    def _last_log_line(self) -> str:
+        """The last line the master and local workers wrote to stderr ("" if none)."""
         if self._log is None:
             return ""
         self._log.seek(0)
         lines = [line for line in self._log.read().decode("utf-8", "replace").splitlines() if line]
-        return f"the Locust master failed: {lines[-1]}" if lines else ""
+        return lines[-1].strip() if lines else ""
 
     def _close_files(self) -> None:
         if self._master is not None and self._master.stdout is not None:
@@ -288,10 +298,14 @@ class LocustLoadRun:
             self._log = None
 
     def _reap(self) -> None:
-        processes = [p for p in [self._master, *self._workers] if p is not None]
-        for proc in processes:
+        """Wait for the master, then the workers (which quit when it tells them or when it is
+        gone); kill what does not exit in time."""
+        waits = [(self._master, _JOIN_S)] + [(worker, _WORKER_QUIT_S) for worker in self._workers]
+        for proc, wait_s in waits:
+            if proc is None:
+                continue
             try:
-                proc.wait(_JOIN_S)
+                proc.wait(wait_s)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(_JOIN_S)

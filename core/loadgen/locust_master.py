@@ -43,6 +43,11 @@ from rnbench.core.loadgen.types import LoadJob
 _WORKERS_TIMEOUT_S = 120.0
 _END_MARGIN_S = 30.0
 """How long past the run's planned end the master waits for the workers' last reports."""
+_CANCEL_GRACE_S = 10.0
+"""How long a cancelled run waits for its workers' last reports before it summarises the
+windows merged so far."""
+_RESEND_S = 1.0
+"""How often a cancelled run repeats its stop message to workers that have not finished."""
 
 
 def _emit(*message: object) -> None:
@@ -62,20 +67,24 @@ class _Master:
         self.done: set[str] = set()
         self.warm = 0
         self.measured: dict[int, int] = {}
-        self.cancelled = False
+        self.reports: dict[str, int] = {}
+        self.last_report: dict[str, float] = {}
+        self.cancelled_at: float | None = None
         self.stop_sent = False
         self.error: str | None = None
         self.environment.events.worker_report.add_listener(self.on_report)  # type: ignore[no-untyped-call]
 
     def cancel(self) -> None:
-        self.cancelled = True
-        if not self.stop_sent:
-            self.stop_sent = True
-            self.runner.send_message(STOP_MESSAGE, {"last": None})
+        """Stop measuring now (SIGTERM); the stop is repeated until every worker is done."""
+        self.cancelled_at = self.cancelled_at or time.monotonic()
+        self.stop_sent = True
+        self.runner.send_message(STOP_MESSAGE, {"last": None})
 
     def on_report(self, client_id: str, data: dict[str, Any]) -> None:
         if client_id not in self.index:
             return
+        self.reports[client_id] = self.reports.get(client_id, 0) + 1
+        self.last_report[client_id] = time.monotonic()
         if FATAL_KEY in data:
             self.error = str(data[FATAL_KEY])
         for fields in data.get(PARTS_KEY, ()):
@@ -95,7 +104,7 @@ class _Master:
         _emit("listening", runner.server.port)
         deadline = time.monotonic() + _WORKERS_TIMEOUT_S
         while runner.worker_count < job.workers:
-            if self.cancelled or time.monotonic() > deadline:
+            if self.cancelled_at is not None or time.monotonic() > deadline:
                 have = runner.worker_count
                 raise RnbenchError(f"only {have} of {job.workers} Locust workers connected")
             gevent.sleep(0.05)
@@ -107,16 +116,38 @@ class _Master:
         _emit("started")
         spec = job.spec
         end = time.monotonic() + spec.warmup_s + spec.duration_s + _END_MARGIN_S
+        resent = 0.0
         while len(self.done) < job.workers:
+            now = time.monotonic()
             if self.error is not None:
                 raise RnbenchError(self.error)
-            if time.monotonic() > end:
-                raise RnbenchError(f"{job.workers - len(self.done)} Locust workers never finished")
-            if runner.worker_count < job.workers:
+            lost = runner.worker_count < job.workers
+            if self.cancelled_at is not None:
+                if lost or now > self.cancelled_at + _CANCEL_GRACE_S:
+                    _emit("note", f"cancelled: {self._unfinished()}; summarised what was merged")
+                    break
+                if now > resent + _RESEND_S:
+                    resent = now
+                    runner.send_message(STOP_MESSAGE, {"last": None})
+            elif lost:
                 raise RnbenchError("a Locust worker disconnected during the run")
+            if now > end:
+                raise RnbenchError(f"Locust workers never finished: {self._unfinished()}")
             gevent.sleep(0.05)
         summary = self.merger.summary(spec.concurrency, self.warm)
         _emit("summary", summary, dict(self.measured))
+
+    def _unfinished(self) -> str:
+        """Which workers have not sent their last report, and when they last reported."""
+        now, lines = time.monotonic(), []
+        for client_id, index in self.index.items():
+            if client_id in self.done:
+                continue
+            count = self.reports.get(client_id, 0)
+            last = self.last_report.get(client_id)
+            ago = "never" if last is None else f"the last {now - last:.1f} s ago"
+            lines.append(f"worker {index} sent {count} report(s), {ago}")
+        return "; ".join(lines)
 
 
 def main(argv: list[str]) -> None:

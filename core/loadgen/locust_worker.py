@@ -19,6 +19,7 @@ import dataclasses
 import os
 import pickle
 import sys
+import threading
 import time
 from typing import Any
 
@@ -31,7 +32,7 @@ from rnbench.core.loadgen.child import FLUSH_DELAY_NS
 from rnbench.core.loadgen.recorder import CONTROL_SIZE, MEASURE, START, STOP, Recorder
 from rnbench.core.loadgen.transport import Invoker
 from rnbench.core.loadgen.types import LoadJob
-from rnbench.core.loadgen.workers import _invoke
+from rnbench.core.loadgen.workers import Backoff, _invoke
 
 REPORT_INTERVAL_S = 1.0
 """How often a worker reports to its master (Locust's default is 3 s)."""
@@ -63,6 +64,8 @@ class _State:
         self.cpu_mark: float | None = None
         self.measured_ok = 0
         self.done = False
+        self.finished = threading.Event()
+        """Set with `done` (gevent's Event once locust has patched threading)."""
 
 
 STATE = _State()
@@ -86,9 +89,12 @@ class RnbenchUser(User):
     def send(self) -> None:
         """Send requests back to back until Locust stops this user (it kills the greenlet).
 
-        One long task instead of one task per request spares Locust's per-task scheduling."""
+        One long task instead of one task per request spares Locust's per-task scheduling. A
+        user with nothing (left) to send waits instead of returning at once: Locust would call
+        the task again straight away, and that spin would starve the worker's reports."""
         job, recorder = STATE.job, STATE.recorder
-        if job is None or recorder is None:
+        if job is None or recorder is None or STATE.done:
+            gevent.sleep(0.1)
             return
         invoker, body, record, clock = (
             self._invoker,
@@ -96,10 +102,12 @@ class RnbenchUser(User):
             recorder.record,
             time.perf_counter_ns,
         )
+        backoff = Backoff(STATE.finished)  # a refused connection does not block: wait after it
         while not STATE.done:
             sent = clock()
-            server_ms, kind = _invoke(invoker, body, recorder)
-            record(sent, clock(), server_ms, kind, False)
+            reply, kind = _invoke(invoker, body, recorder)
+            record(sent, clock(), reply, kind, False)
+            backoff.after(kind)
 
 
 def _on_job(environment: Environment, msg: Any, **_: Any) -> None:
@@ -153,6 +161,7 @@ def _on_report(client_id: str, data: dict[str, Any]) -> None:
     data[PARTS_KEY] = [dataclasses.asdict(part) for part in parts]
     if final:
         STATE.done = True
+        STATE.finished.set()
         data[DONE_KEY] = True
         data[WARM_KEY] = recorder.warmup_requests
         data[MEASURED_KEY] = STATE.measured_ok
