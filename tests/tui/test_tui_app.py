@@ -236,14 +236,14 @@ async def test_settings_are_checked_and_saved(fake_engine: FakeEngine, settings_
         app.screen.query_one("#concurrency", Input).value = "0"
         await pilot.press("enter")
         await pilot.pause()
-        assert "between 1" in str(app.screen.query_one("#settings-error").render())
+        assert "between 1" in str(app.screen.query_one("#dialog-error").render())
         app.screen.query_one("#concurrency", Input).value = "2"
         duration = app.screen.query_one("#duration", Input)
         duration.value = ""
         duration.focus()
         await pilot.press("2", "0", "x", "enter")  # typed, not set: letters are kept
         await pilot.pause()
-        assert "got '20x'" in str(app.screen.query_one("#settings-error").render())
+        assert "got '20x'" in str(app.screen.query_one("#dialog-error").render())
         app.screen.query_one("#duration", Input).value = "3"
         app.screen.query_one("#warmup", Input).value = "1"
         app.screen.query_one("#warmup", Input).focus()
@@ -602,7 +602,7 @@ async def test_export_stays_open_with_the_error_and_the_typed_path(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
-        error = rendered(app.screen.query_one("#export-error", Static))
+        error = rendered(app.screen.query_one("#dialog-error", Static))
         assert error.startswith("could not export: ") and "No such file" in error
         assert app.screen.query_one("#path", Input).value == str(target)
         app.screen.query_one("#path", Input).value = str(tmp_path / "out.csv")
@@ -625,7 +625,7 @@ async def test_an_added_target_has_its_price_and_comes_back_next_session(
         app.screen.query_one("#price", Input).value = "cheap"
         await pilot.press("enter")
         await pilot.pause()
-        error = rendered(app.screen.query_one("#target-error", Static))
+        error = rendered(app.screen.query_one("#dialog-error", Static))
         assert error.strip() == "price must be a number of $/hour, got 'cheap'"  # still asking
         app.screen.query_one("#price", Input).value = "0.5"
         app.screen.query_one("#target", Input).focus()

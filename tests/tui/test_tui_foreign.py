@@ -43,7 +43,7 @@ async def test_add_a_url_target_test_it_and_be_refused_teardown(
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, AddTargetScreen)  # refused, still asking
-            error = str(app.screen.query_one("#target-error", Label).render())
+            error = str(app.screen.query_one("#dialog-error", Label).render())
             assert "not an http:// URL" in error
             app.screen.query_one("#target", Input).value = address
             await pilot.press("enter")

@@ -54,7 +54,7 @@ async def switch_to(pilot: Pilot[None], model: str, size: str = "") -> None:
 
 
 def dialog_error(app: RnbenchApp) -> str:
-    return str(app.screen.query_one("#model-error", Label).render())
+    return str(app.screen.query_one("#dialog-error", Label).render())
 
 
 async def test_m_switches_the_model_header_grid_and_details(

@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Input, Label
 
 from rnbench.core.backends.foreign import targets as foreign
 from rnbench.core.errors import UsageError
+from rnbench.tui.app.screens.form_dialog import FormDialog
 
 
 @dataclass(frozen=True)
@@ -47,48 +45,33 @@ def parse_price(text: str) -> float | None:
     return price
 
 
-class AddTargetScreen(ModalScreen[AddedTarget | None]):
+class AddTargetScreen(FormDialog[AddedTarget]):
     """Returns the foreign target to add with its price, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    submit_label = "Add"
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Add your own target (load test only)", classes="dialog-title")
-            yield Label(
-                "An http:// URL speaking the SageMaker contract "
-                "(http://HOST:8080/invocations) or an existing SageMaker endpoint's name. "
-                "rnbench never deploys or tears it down.",
-                classes="dialog-body",
-            )
-            yield Input(placeholder="http://HOST:PORT/invocations or endpoint-name", id="target")
-            yield Label("Price in $/hour (optional: without one, no cost figures)")
-            yield Input(placeholder="e.g. 0.23", id="price")
-            yield Label("", id="target-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Add (enter)", variant="primary", id="add")
-                yield Button("Cancel (esc)", id="cancel")
+    def heading(self) -> str:
+        return "Add your own target (load test only)"
+
+    def fields(self) -> ComposeResult:
+        yield Label(
+            "An http:// URL speaking the SageMaker contract "
+            "(http://HOST:8080/invocations) or an existing SageMaker endpoint's name. "
+            "rnbench never deploys or tears it down.",
+            classes="dialog-body",
+        )
+        yield Input(placeholder="http://HOST:PORT/invocations or endpoint-name", id="target")
+        yield Label("Price in $/hour (optional: without one, no cost figures)")
+        yield Input(placeholder="e.g. 0.23", id="price")
 
     def on_mount(self) -> None:
         self.query_one("#target", Input).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "add":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         try:
-            target = foreign.parse(self.query_one("#target", Input).value)
-            price = parse_price(self.query_one("#price", Input).value)
+            target = foreign.parse(self.value("target"))
+            price = parse_price(self.value("price"))
         except UsageError as exc:
-            self.query_one("#target-error", Label).update(str(exc))
+            self.show_error(str(exc))
             return
         self.dismiss(AddedTarget(target, price))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -8,18 +8,15 @@ under the path as typed, so a wrong folder is fixed in place; it closes with wha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Input, Label
 
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import workers
 from rnbench.tui.app.port import EnginePort
+from rnbench.tui.app.screens.form_dialog import FormDialog
 
 
 @dataclass(frozen=True)
@@ -32,66 +29,48 @@ class FileKind:
     """The default file, in the current folder."""
     work: workers.FileWork
     """The worker that writes it."""
+    verb: str
+    """What failed, for the error line: "could not {verb}: ..."."""
 
 
-CSV = FileKind("Export every stored run to CSV", "Export", "rnbench-runs.csv", workers.export)
+CSV = FileKind(
+    "Export every stored run to CSV", "Export", "rnbench-runs.csv", workers.export, "export"
+)
 REPORT = FileKind(
     "Write the HTML report of every stored run (charts, costs, provenance; one file, "
     "readable offline)",
     "Write report",
     "rnbench-report.html",
     workers.report,
+    "write the report",
 )
 
 
-class ExportScreen(ModalScreen[m.ExportWritten | None]):
+class ExportScreen(FormDialog[m.ExportWritten]):
     """Returns what was written, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, folder: Path, engine: EnginePort, kind: FileKind = CSV) -> None:
         super().__init__()
         self._default = folder / kind.file_name
         self._engine = engine
         self._kind = kind
+        self.submit_label = kind.button
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self._kind.title, classes="dialog-title")
-            yield Label("File (written atomically; an existing file is replaced)")
-            yield Input(str(self._default), id="path")
-            yield Label("", id="export-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._kind.button} (enter)", variant="primary", id="export")
-                yield Button("Cancel (esc)", id="cancel")
+    def heading(self) -> str:
+        return self._kind.title
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "export":
-            self._submit()
-        else:
-            self.dismiss(None)
+    def fields(self) -> ComposeResult:
+        yield Label("File (written atomically; an existing file is replaced)")
+        yield Input(str(self._default), id="path")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def _submit(self) -> None:
-        text = self.query_one("#path", Input).value.strip()
+    def submit(self) -> None:
+        text = self.value("path").strip()
         if not text:
-            self._error("give a file name")
+            self.show_error("give a file name")
             return
-        self._error("")
+        self.show_error("")
         path = Path(text).expanduser().absolute()
-        self.run_worker(
-            partial(self._kind.work, self.post_message, self._engine, path),
-            name="export",
-            group="export",
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _error(self, text: str) -> None:
-        self.query_one("#export-error", Label).update(text)
+        self.run_in_thread(self._kind.work, "export", self._engine, path)
 
     def on_export_written(self, message: m.ExportWritten) -> None:
         message.stop()
@@ -99,8 +78,4 @@ class ExportScreen(ModalScreen[m.ExportWritten | None]):
 
     def on_action_failed(self, message: m.ActionFailed) -> None:
         message.stop()
-        verb = "export" if self._kind is CSV else "write the report"
-        self._error(f"could not {verb}: {message.reason}")  # the path stays as typed
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.show_error(f"could not {self._kind.verb}: {message.reason}")  # the path stays

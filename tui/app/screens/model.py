@@ -9,20 +9,15 @@ resolved choice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label
+from textual.widgets import Input, Label
 
 from rnbench.core.model_choice import ModelChoice
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import workers
 from rnbench.tui.app.model_view import describe, names_hint
+from rnbench.tui.app.screens.form_dialog import FormDialog
 
 
 def parse_input_size(text: str) -> int | None:
@@ -39,50 +34,37 @@ def parse_input_size(text: str) -> int | None:
     return int(text)
 
 
-class ModelScreen(ModalScreen[ModelChoice | None]):
+class ModelScreen(FormDialog[ModelChoice]):
     """Returns the resolved model choice, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    submit_label = "Switch"
 
     def __init__(self, current: ModelChoice) -> None:
         super().__init__()
         self._current = current
         self._names: list[str] = []
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
+        return f"Model (now {describe(self._current.spec)})"
+
+    def fields(self) -> ComposeResult:
         current = self._current
         size = "" if current.input_size is None else str(current.input_size)
-        with Vertical(classes="dialog"):
-            yield Label(f"Model (now {describe(current.spec)})", classes="dialog-title")
-            yield Label(
-                "A torchvision classifier by name, or your own file: TorchScript (.pt/.pth) or "
-                "ONNX (.onnx). Deployments already up keep their model: tear them down (x) and "
-                "deploy again to measure this one.",
-                classes="dialog-body",
-            )
-            yield Label("Model name or file")
-            yield Input(current.spec.path or current.spec.name, id="model")
-            yield Label("loading torchvision's model names…", id="model-names")
-            yield Label("Input side in px (optional; empty: the model's own, else 224)")
-            yield Input(size, id="input-size", placeholder="the model's own")
-            yield Label("", id="model-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Switch (enter)", variant="primary", id="switch")
-                yield Button("Cancel (esc)", id="cancel")
+        yield Label(
+            "A torchvision classifier by name, or your own file: TorchScript (.pt/.pth) or "
+            "ONNX (.onnx). Deployments already up keep their model: tear them down (x) and "
+            "deploy again to measure this one.",
+            classes="dialog-body",
+        )
+        yield Label("Model name or file")
+        yield Input(current.spec.path or current.spec.name, id="model")
+        yield Label("loading torchvision's model names…", id="model-names")
+        yield Label("Input side in px (optional; empty: the model's own, else 224)")
+        yield Input(size, id="input-size", placeholder="the model's own")
 
     def on_mount(self) -> None:
         self.query_one("#model", Input).focus()
-        self._work(workers.list_models, "model-names")
-
-    def _work(self, work: Callable[..., None], name: str, *args: object) -> None:
-        self.run_worker(
-            partial(work, self.post_message, *args),
-            name=name,
-            group=name,
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self.run_in_thread(workers.list_models, "model-names")
 
     def on_models_listed(self, message: m.ModelsListed) -> None:
         message.stop()
@@ -96,35 +78,21 @@ class ModelScreen(ModalScreen[ModelChoice | None]):
 
     def _show_names(self) -> None:
         if self._names:
-            typed = self.query_one("#model", Input).value
+            typed = self.value("model")
             self.query_one("#model-names", Label).update(names_hint(self._names, typed))
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "switch":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def _submit(self) -> None:
-        text = self.query_one("#model", Input).value.strip()
+    def submit(self) -> None:
+        text = self.value("model").strip()
         if not text:
-            self._error("give a model name (e.g. resnet18) or a model file")
+            self.show_error("give a model name (e.g. resnet18) or a model file")
             return
         try:
-            size = parse_input_size(self.query_one("#input-size", Input).value)
+            size = parse_input_size(self.value("input-size"))
         except ValueError as exc:
-            self._error(str(exc))
+            self.show_error(str(exc))
             return
-        self._error(f"resolving {text}…", busy=True)
-        self._work(workers.resolve_model, "model-resolve", text, size)
-
-    def _error(self, text: str, busy: bool = False) -> None:
-        label = self.query_one("#model-error", Label)
-        label.update(text)
-        label.set_class(busy, "-busy")
+        self.show_error(f"resolving {text}…", busy=True)
+        self.run_in_thread(workers.resolve_model, "model-resolve", text, size)
 
     def on_model_resolved(self, message: m.ModelResolved) -> None:
         message.stop()
@@ -133,9 +101,6 @@ class ModelScreen(ModalScreen[ModelChoice | None]):
     def on_action_failed(self, message: m.ActionFailed) -> None:
         message.stop()
         if message.action == "model":
-            self._error(message.reason)  # the name stays as typed, to be fixed in place
+            self.show_error(message.reason)  # the name stays as typed, to be fixed in place
         else:  # torchvision's names could not be listed: a name or a file still works
             self.query_one("#model-names", Label).update(f"no model names: {message.reason}")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
