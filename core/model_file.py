@@ -12,7 +12,6 @@ runtime can tell: the server says so, in one line, when it loads the file.
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,6 +32,8 @@ def check_model_file(spec: ModelSpec) -> None:
 
 
 def _check_torchscript(path: Path) -> None:
+    import zipfile  # only for a model file: not at start
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rnbench.core.errors import RnbenchError
-from rnbench.core.loadgen.transport import Target
+from rnbench.core.loadgen.transport.base import Target
 
 Arrival = Literal["constant", "poisson"]
 

@@ -11,7 +11,7 @@ RNBENCH_HOME, so nothing of the user's is touched:
 
 Take its figures on a quiet machine. Nothing here is a test: it prints what it measured.
 
-    .venv/bin/python tests/benchmarks/bench_tui.py [--starts 3] [--seconds 20]
+    .venv/bin/python tests/benchmarks/bench_tui.py [--starts 3] [--seconds 20 (0: no streaming)]
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def streaming_cpu(seconds: float, home: Path, settings: Path) -> tuple[float, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="streaming test length (0: first frame only)"
+    )
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("bench_tui needs tmux (apt-get install tmux)")
@@ -130,8 +132,9 @@ def main() -> None:
     frames = first_frame(args.starts, home, settings)
     print(f"first frame: median {statistics.median(frames):.2f} s of {len(frames)} starts "
           f"({', '.join(f'{s:.2f}' for s in frames)})")  # fmt: skip
-    cpu, sampled = streaming_cpu(args.seconds, home, settings)
-    print(f"TUI CPU while a test streams: {cpu:.1f} % of one core over {sampled:.1f} s")
+    if args.seconds > 0:
+        cpu, sampled = streaming_cpu(args.seconds, home, settings)
+        print(f"TUI CPU while a test streams: {cpu:.1f} % of one core over {sampled:.1f} s")
     print(f"cpu: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
 
 

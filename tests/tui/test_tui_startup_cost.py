@@ -19,6 +19,9 @@ NOT_AT_START = (
     "rnbench.tui.app.screens.results",
     "torch",
     "boto3",
+    "http.client",
+    "zipfile",
+    "importlib.metadata",
 )
 
 

@@ -19,7 +19,6 @@ cached per SDK version in the cache folder; the study's five never need them):
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 from dataclasses import dataclass
@@ -98,6 +97,8 @@ def sdk_table(name: str) -> dict[str, Any]:
 
 @cache
 def _sdk_tables() -> dict[str, dict[str, Any]]:
+    import importlib.metadata  # only when a SageMaker image is looked up: not at TUI start
+
     try:
         version = importlib.metadata.version("sagemaker")
     except importlib.metadata.PackageNotFoundError:
