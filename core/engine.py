@@ -36,11 +36,8 @@ from rnbench.core.model_choice import ModelChoice
 from rnbench.core.run.record import TestPlan
 from rnbench.core.run.sweep import SweepPoint, SweepRun
 from rnbench.core.run.testrun import TestRun, TestSnapshot
-from rnbench.results.export import export_runs
-from rnbench.results.frames import select_runs
 from rnbench.results.prices import Price, PriceBook
 from rnbench.results.record import RunRecord
-from rnbench.results.report import write_report
 from rnbench.results.store import RunStore
 
 __all__ = ["Engine", "TestPlan", "TestRun", "TestSnapshot"]
@@ -208,6 +205,8 @@ class Engine:
         if run_ids is not None:
             wanted = set(run_ids)
             records = [r for r in records if r.run_id in wanted]
+        from rnbench.results.export import export_runs  # pandas: only when exporting
+
         return export_runs(records, path, fmt)
 
     @speaks_engine_errors
@@ -217,6 +216,9 @@ class Engine:
         Raises:
             UsageError: no stored runs, or the path cannot be written.
         """
+        from rnbench.results.frames import select_runs  # pandas: only for the report
+        from rnbench.results.report import write_report
+
         records = select_runs(self.store.runs())
         write_report(records, path, slo_p99_ms)
         return len(records)

@@ -63,11 +63,11 @@ def measure_agreement(
     fed = inputs if runtime_inputs is None else runtime_inputs
     if len(fed) != len(inputs):
         raise ValueError("runtime_inputs must hold the same images as inputs")
-    want = np.concatenate([reference.logits(batch) for batch in inputs]).astype(np.float64)
     if runtime is reference:  # eager on the CPU is the reference itself: agreement is exact
-        got = want
-    else:
-        got = np.concatenate([runtime.logits(batch) for batch in fed]).astype(np.float64)
+        count = sum(int(batch.shape[0]) for batch in inputs)
+        return Agreement(1.0, 1.0, 0.0, 0.0, 0.0, inputs=count, weights=weights)
+    want = np.concatenate([reference.logits(batch) for batch in inputs]).astype(np.float64)
+    got = np.concatenate([runtime.logits(batch) for batch in fed]).astype(np.float64)
     difference = np.abs(got - want)
     probabilities = np.abs(softmax(got) - softmax(want))
     return Agreement(

@@ -26,7 +26,6 @@ from rnbench.core.run.record import (
     run_status,
     with_server_latency,
 )
-from rnbench.core.run.windows import WindowLog
 from rnbench.results.errors import ResultsError
 from rnbench.results.record import RunRecord
 from rnbench.results.store import RunStore, new_run_id
@@ -64,6 +63,8 @@ class TestRun:
         self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._wall_start = time.time()
         self._load = open_load_run(plan.deployment.target, plan.body, plan.spec)
+        from rnbench.core.run.windows import WindowLog  # numpy and HDR: once a test starts
+
         self._windows = WindowLog(store, self.run_id)
         self._lock = threading.Lock()
         self._record: RunRecord | None = None
