@@ -18,6 +18,9 @@ RNBENCH = str(Path(sys.executable).parent / "rnbench")
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("cli-home")
+    shared = tmp_path_factory.getbasetemp() / "shared-cache"  # the session's ONNX exports
+    shared.mkdir(exist_ok=True)
+    (home / "cache").symlink_to(shared)
     environment = {**os.environ, "RNBENCH_HOME": str(home)}
     yield environment
     subprocess.run([RNBENCH, "teardown", "--all", "--yes"], env=environment, timeout=120)
