@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import threading
 from pathlib import Path
 
-from rich.console import Console
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar, Static
 from tui_fakes import FakeEngine, fixed_clock
+from tui_pilot import SIZE, cell, log, make_app, rendered, select, settle, start_test, wait
 
 from rnbench.core.backends.local.backend import NO_CUDA
 from rnbench.core.run import options as core_settings
@@ -29,47 +28,6 @@ from rnbench.tui.app.widgets.grid import ConfigGrid
 from rnbench.tui.app.widgets.log_panel import LogPanel
 from rnbench.tui.app.widgets.slo_panel import SloPanel
 from rnbench.tui.app.widgets.sweep_curves import SweepCurves
-
-SIZE = (120, 35)
-
-
-def make_app(engine: FakeEngine, settings_path: Path) -> RnbenchApp:
-    return RnbenchApp(lambda: engine, b"jpeg", settings_path=settings_path, clock=fixed_clock)
-
-
-async def wait(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait for the workers; the start-up leftovers prompt is answered 'decide later'."""
-    await wait(pilot)
-    if isinstance(pilot.app.screen, LeftoversScreen):
-        await pilot.press("escape")
-        await wait(pilot)
-
-
-async def select(pilot: Pilot[None], key: str) -> None:
-    grid = pilot.app.screen.query_one(ConfigGrid)
-    grid.move_cursor(row=grid.get_row_index(key))
-    await pilot.pause()
-
-
-def cell(app: RnbenchApp, key: str, column: str) -> str:
-    return str(app.main_screen.query_one(ConfigGrid).get_cell(key, column))
-
-
-def rendered(widget: Static) -> str:
-    """The text a Static shows, rich renderables (tables) included."""
-    console = Console(width=160, record=True, file=io.StringIO())
-    console.print(widget.content)
-    return console.export_text()
-
-
-def log(app: RnbenchApp) -> str:
-    return "\n".join(app.main_screen.query_one(LogPanel).entries)
 
 
 async def test_grid_shows_every_configuration_and_what_sagemaker_lacks(
@@ -171,9 +129,7 @@ async def test_a_key_is_handled_while_a_test_runs(
     fake_engine.test_windows = 1000
     app = make_app(fake_engine, settings_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select(pilot, "local-cpu-compiled")
-        await pilot.press("t")
+        await start_test(pilot, "local-cpu-compiled")
         await settle(pilot)
         await pilot.pause(0.6)
         assert cell(app, "local-cpu-compiled", "state").startswith(("starting load", "measuring"))
@@ -562,9 +518,7 @@ async def test_teardown_during_a_test_reads_tearing_down(
     fake_engine.teardown_gate = threading.Event()
     app = make_app(fake_engine, settings_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select(pilot, "local-cpu-compiled")
-        await pilot.press("t")
+        await start_test(pilot, "local-cpu-compiled")
         await settle(pilot)
         await pilot.pause(2.2)  # the grid is redrawn every 2 s while a test streams
         assert cell(app, "local-cpu-compiled", "state").startswith("measuring")

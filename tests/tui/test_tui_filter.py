@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_tui_app import make_app, settle
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from tui_fakes import FakeEngine
+from tui_pilot import make_app, settle
 
 from rnbench.core.configs import all_configurations, get_configuration
 from rnbench.tui.app.grid_filter import filtered, matches

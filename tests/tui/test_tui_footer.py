@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_tui_app import log, make_app, rendered, select, settle
 from textual.pilot import Pilot
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 from tui_fakes import FakeEngine, fixed_clock
+from tui_pilot import log, make_app, rendered, select, settle, start_test
 
 from rnbench.core.backends.local.backend import NO_CUDA
 from rnbench.core.backends.protocol import State, Status
@@ -78,9 +78,7 @@ async def test_a_busy_row_greys_its_keys_and_a_pressed_one_says_busy(
     fake_engine.test_windows = 1000
     app = make_app(fake_engine, settings_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select(pilot, "local-cpu-compiled")
-        await pilot.press("t")
+        await start_test(pilot, "local-cpu-compiled")
         await pilot.pause(0.6)
         shown = footer_keys(pilot)
         assert shown["t"] is False and shown["c"] is False, shown  # greyed: wait for the test

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from models_support import tiny_onnx
-from test_tui_app import SIZE, cell, log, make_app, rendered, select, settle
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 from tui_fakes import FIXED_RUNS, FakeEngine, fixed_clock, fresh
+from tui_pilot import SIZE, cell, log, make_app, rendered, select, settle
 
 from rnbench.core.configs import get_configuration
 from rnbench.core.run import options as core_settings

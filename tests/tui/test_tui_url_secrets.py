@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui_app import log, make_app, settle
 from textual.widgets import Input
 from tui_fakes import FakeEngine
+from tui_pilot import log, make_app, settle
 
 from rnbench.core.backends.foreign import targets as foreign
 
