@@ -134,6 +134,40 @@ def test_bad_distributed_settings_are_one_line_errors() -> None:
         parse_master("loadbox:99999")
 
 
+WORKER_PROTOCOL = """
+import types
+from rnbench.core.loadgen import locust_worker as w
+from rnbench.core.loadgen.transport import HttpTarget
+from rnbench.core.loadgen.types import LoadJob, LoadSpec
+def job(process):
+    spec = LoadSpec(concurrency=2, duration_s=5.0, warmup_s=1.0)
+    return types.SimpleNamespace(data={"job": w.encode_object(
+        LoadJob(HttpTarget("127.0.0.1", 9, "/invocations"), b"x", spec, process, 0, 10**7))})
+report = {}
+w._on_report("me", report)
+assert report == {}, report  # no job yet: nothing to say
+w._on_job(None, job(0))
+first = w.STATE.recorder
+w._on_job(None, job(1))  # the master repeats the job until a report confirms it
+assert w.STATE.job.process == 0 and w.STATE.recorder is first
+report = {}
+w._on_report("me", report)
+assert report == {w.HAS_JOB_KEY: True}, report  # no user has started: no clock, not done
+w._on_stop(None, types.SimpleNamespace(data={"last": None}))  # cancelled before any user
+report = {}
+w._on_report("me", report)
+assert report[w.DONE_KEY] and report[w.MEASURED_KEY] == 0, report
+print("ok")
+"""
+
+
+def test_a_worker_takes_its_job_once_and_starts_its_clock_with_its_users() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_PROTOCOL], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
 def test_the_front_ends_never_import_locust() -> None:
     code = (
         "import sys, rnbench.tui.cli.main, rnbench.tui.cli.commands, rnbench.core.engine\n"

@@ -27,6 +27,7 @@ from rnbench.core.loadgen.distributed import DistributedJob
 from rnbench.core.loadgen.locust_worker import (
     DONE_KEY,
     FATAL_KEY,
+    HAS_JOB_KEY,
     JOB_MESSAGE,
     MEASURED_KEY,
     PARTS_KEY,
@@ -41,6 +42,8 @@ from rnbench.core.loadgen.recorder import Part
 from rnbench.core.loadgen.types import LoadJob
 
 _WORKERS_TIMEOUT_S = 120.0
+_JOB_TIMEOUT_S = 30.0
+"""How long connected workers have to confirm their job before the run fails."""
 _END_MARGIN_S = 30.0
 """How long past the run's planned end the master waits for the workers' last reports."""
 _CANCEL_GRACE_S = 10.0
@@ -64,6 +67,7 @@ class _Master:
         self.environment = Environment(user_classes=[RnbenchUser])
         self.runner = self.environment.create_master_runner(job.bind_host, job.port)
         self.index: dict[str, int] = {}
+        self.has_job: set[str] = set()
         self.done: set[str] = set()
         self.warm = 0
         self.measured: dict[int, int] = {}
@@ -85,6 +89,8 @@ class _Master:
             return
         self.reports[client_id] = self.reports.get(client_id, 0) + 1
         self.last_report[client_id] = time.monotonic()
+        if data.get(HAS_JOB_KEY):
+            self.has_job.add(client_id)
         if FATAL_KEY in data:
             self.error = str(data[FATAL_KEY])
         for fields in data.get(PARTS_KEY, ()):
@@ -110,8 +116,7 @@ class _Master:
             gevent.sleep(0.05)
         for index, client_id in enumerate(list(runner.clients.keys())[: job.workers]):
             self.index[client_id] = index
-            share = LoadJob(job.target, job.body, job.spec, index, 0, self.highest_us)
-            runner.send_message(JOB_MESSAGE, {"job": encode_object(share)}, client_id=client_id)
+        self._hand_out_jobs()
         runner.start(job.spec.concurrency, spawn_rate=max(job.spec.concurrency * 10, 100))
         _emit("started")
         spec = job.spec
@@ -136,6 +141,30 @@ class _Master:
             gevent.sleep(0.05)
         summary = self.merger.summary(spec.concurrency, self.warm)
         _emit("summary", summary, dict(self.measured))
+
+    def _hand_out_jobs(self) -> None:
+        """Send each worker its share, again every `_RESEND_S` until its report says it has it:
+        a user spawned before its worker holds the job would die, and that worker would never
+        finish."""
+        job, runner = self.job, self.runner
+        deadline = time.monotonic() + _JOB_TIMEOUT_S
+        sent = 0.0
+        while missing := [c for c in self.index if c not in self.has_job]:
+            now = time.monotonic()
+            if self.cancelled_at is not None:
+                raise RnbenchError("cancelled before the Locust workers started")
+            if now > deadline:
+                which = ", ".join(str(self.index[c]) for c in missing)
+                raise RnbenchError(f"Locust worker(s) {which} never confirmed their job")
+            if now > sent + _RESEND_S:
+                sent = now
+                for client_id in missing:
+                    share = LoadJob(
+                        job.target, job.body, job.spec, self.index[client_id], 0, self.highest_us
+                    )
+                    message = {"job": encode_object(share)}
+                    runner.send_message(JOB_MESSAGE, message, client_id=client_id)
+            gevent.sleep(0.05)
 
     def _unfinished(self) -> str:
         """Which workers have not sent their last report, and when they last reported."""

@@ -5,7 +5,8 @@ Run as its own process (`python -m rnbench.core.loadgen.locust_worker HOST PORT`
 gevent, which must never happen in the rnbench front ends.
 
 The master sends this worker its `LoadJob` (target, body, spec, process index) in an
-`rnbench_job` message, then Locust spawns `RnbenchUser`s here. Each user holds one connection and
+`rnbench_job` message, repeated until this worker's reports say it has it; only then does Locust
+spawn `RnbenchUser`s here. Each user holds one connection and
 sends requests back to back (closed loop), recording every outcome in the same `Recorder` as a
 local load process. Locust's own statistics are not used for results (its percentiles are
 rounded): every worker report (`report_to_master`) carries the window parts completed since the
@@ -43,6 +44,8 @@ DONE_KEY = "rnbench_done"
 WARM_KEY = "rnbench_warmup"
 MEASURED_KEY = "rnbench_measured_ok"
 FATAL_KEY = "rnbench_fatal"
+HAS_JOB_KEY = "rnbench_has_job"
+"""In every report once the worker holds its job: the master starts no user before that."""
 
 
 def encode_object(value: object) -> str:
@@ -80,6 +83,11 @@ class RnbenchUser(User):
         job = STATE.job
         if job is None:
             raise RuntimeError("user started before the master sent the job")
+        control = STATE.control
+        if not control[START]:  # the first user starts the warm-up (all start within ms)
+            now = time.perf_counter_ns()
+            control[START] = now
+            control[MEASURE] = now + int(job.spec.warmup_s * 1e9)
         self._invoker: Invoker = job.target.open(job.spec.timeout_s)
 
     def on_stop(self) -> None:
@@ -111,12 +119,11 @@ class RnbenchUser(User):
 
 
 def _on_job(environment: Environment, msg: Any, **_: Any) -> None:
+    """Take the job (the master repeats it until a report says it arrived: once is enough)."""
+    if STATE.job is not None:
+        return
     job: LoadJob = decode_object(msg.data["job"])
-    now = time.perf_counter_ns()
-    control = STATE.control
-    control[START] = now
-    control[MEASURE] = now + int(job.spec.warmup_s * 1e9)
-    STATE.recorder = Recorder(job, control, None)
+    STATE.recorder = Recorder(job, STATE.control, None)  # warm-up starts with the first user
     STATE.job = job
 
 
@@ -137,11 +144,15 @@ def _on_report(client_id: str, data: dict[str, Any]) -> None:
     job, recorder, control = STATE.job, STATE.recorder, STATE.control
     if job is None or recorder is None or STATE.done:
         return
+    data[HAS_JOB_KEY] = True
     if recorder.fatal is not None:
         data[FATAL_KEY] = recorder.fatal
     now = time.perf_counter_ns()
     measure = control[MEASURE]
-    if now < measure:
+    if not measure and control[STOP]:  # stopped before any user started: nothing measured
+        _done(data, recorder)
+        return
+    if not measure or now < measure:  # no user yet, or still warming up
         return
     if STATE.cpu_mark is None:
         STATE.cpu_mark = time.process_time()
@@ -160,11 +171,16 @@ def _on_report(client_id: str, data: dict[str, Any]) -> None:
     STATE.measured_ok += sum(part.ok for part in parts)
     data[PARTS_KEY] = [dataclasses.asdict(part) for part in parts]
     if final:
-        STATE.done = True
-        STATE.finished.set()
-        data[DONE_KEY] = True
-        data[WARM_KEY] = recorder.warmup_requests
-        data[MEASURED_KEY] = STATE.measured_ok
+        _done(data, recorder)
+
+
+def _done(data: dict[str, Any], recorder: Recorder) -> None:
+    """Make this the worker's last report."""
+    STATE.done = True
+    STATE.finished.set()
+    data[DONE_KEY] = True
+    data[WARM_KEY] = recorder.warmup_requests
+    data[MEASURED_KEY] = STATE.measured_ok
 
 
 def _exit_with_parent(parent: int) -> None:
