@@ -50,7 +50,8 @@ _CANCEL_GRACE_S = 10.0
 """How long a cancelled run waits for its workers' last reports before it summarises the
 windows merged so far."""
 _RESEND_S = 1.0
-"""How often a cancelled run repeats its stop message to workers that have not finished."""
+"""How often the master repeats a job to workers that have not confirmed it, and a cancelled
+run's stop to workers that have not finished."""
 
 
 def _emit(*message: object) -> None:
@@ -147,6 +148,14 @@ class _Master:
         a user spawned before its worker holds the job would die, and that worker would never
         finish."""
         job, runner = self.job, self.runner
+        messages = {
+            client_id: {
+                "job": encode_object(
+                    LoadJob(job.target, job.body, job.spec, index, 0, self.highest_us)
+                )
+            }
+            for client_id, index in self.index.items()
+        }
         deadline = time.monotonic() + _JOB_TIMEOUT_S
         sent = 0.0
         while missing := [c for c in self.index if c not in self.has_job]:
@@ -159,11 +168,7 @@ class _Master:
             if now > sent + _RESEND_S:
                 sent = now
                 for client_id in missing:
-                    share = LoadJob(
-                        job.target, job.body, job.spec, self.index[client_id], 0, self.highest_us
-                    )
-                    message = {"job": encode_object(share)}
-                    runner.send_message(JOB_MESSAGE, message, client_id=client_id)
+                    runner.send_message(JOB_MESSAGE, messages[client_id], client_id=client_id)
             gevent.sleep(0.05)
 
     def _unfinished(self) -> str:
