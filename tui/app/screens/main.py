@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import ComposeResult
@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from rnbench.core.configs import Configuration
 from rnbench.core.run.options import TestSettings, describe_spec
-from rnbench.tui.app import footer_keys, foreign_rows, grid_filter, workers
+from rnbench.tui.app import footer_keys, foreign_rows, grid_filter, launch, workers
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app.foreign_rows import ForeignRows
@@ -40,14 +40,18 @@ from rnbench.tui.app.session import ACTIVITY, Session
 from rnbench.tui.app.widgets.activity_bar import ActivityBar
 from rnbench.tui.app.widgets.filter_bar import FilterBar
 from rnbench.tui.app.widgets.grid import ConfigGrid
-from rnbench.tui.app.widgets.live_panel import LivePanel
-from rnbench.tui.app.widgets.log_panel import LogPanel
+
+if TYPE_CHECKING:
+    from rnbench.tui.app.widgets.live_panel import LivePanel
+    from rnbench.tui.app.widgets.log_panel import LogPanel
 
 TICK_S = 0.5
 """The sampling timer: 2 Hz."""
 WIDE = 120
 """Below this many columns the footer is compact."""
 REFRESH_TICKS = 30
+FIRST_FRAME_LATEST_S = 2.0
+"""The panels and the engine wait for the first frame at most this long."""
 """Statuses are described again every REFRESH_TICKS ticks (15 s)."""
 
 
@@ -79,6 +83,11 @@ class MainScreen(Screen[None]):
         self.foreign = ForeignRows(self.session, settings_path, self._say)
         self._footer: tuple[bool | None, ...] = ()
         """The footer's key states last drawn (`footer_keys.key_states`)."""
+        self._live: LivePanel | None = None
+        self._log: LogPanel | None = None
+        self._early_log: list[tuple[str, str]] = []
+        self._panels_due = True
+        """Lines logged before the log panel was mounted (`_mount_panels` writes them)."""
 
     @property
     def tests(self) -> dict[str, TestRunLike]:
@@ -94,20 +103,49 @@ class MainScreen(Screen[None]):
         yield ConfigGrid(id="grid")
         yield Static(id="detail")
         yield ActivityBar(id="activity")
-        yield LivePanel(id="live")
-        yield LogPanel(self.clock, id="log")
-        yield Footer()
+        yield Footer()  # the live panel and the log come after the first frame: _mount_panels
 
     def on_mount(self) -> None:
         self.log_line("loading the engine (backends, prices, results store)…")
         if self._settings_warning:
             self.log_line(self._settings_warning, "warning")
         self.show_rows()
-        # The engine's imports hold the GIL for most of a second: start them once the first
-        # frame is on screen, not while it is being drawn.
-        self.call_after_refresh(self._build_engine)
+        # The engine's imports hold the GIL for most of a second, and the panels below the grid
+        # take a tenth of one to import and lay out: both wait for the first frame
+        # (`_compositor_refresh`), or for this timer should that never come.
+        self.set_timer(FIRST_FRAME_LATEST_S, self.after_first_frame)
         self.set_interval(TICK_S, self._tick)
         self.query_one(ConfigGrid).focus()
+
+    def _compositor_refresh(self) -> None:
+        """Textual's paint of this screen (a private method of Textual's Screen: were it renamed,
+        the timer in `on_mount` would still mount the panels). The first paint outside the app's
+        start-up batch, in which nothing reaches the terminal, is the first frame."""
+        super()._compositor_refresh()
+        if self._panels_due and self.is_current and not getattr(self.app, "_batch_count", 0):
+            self.after_first_frame()
+
+    def after_first_frame(self) -> None:
+        """Mount the panels below the grid, then build the engine (once)."""
+        if self._panels_due:
+            self._panels_due = False
+            launch.resume_collector()
+            self.call_later(self._mount_panels)
+            self.call_later(self._build_engine)
+
+    async def _mount_panels(self) -> None:
+        """The live panel and the log, once the grid's first frame is drawn: their imports
+        (plotext, rich.pretty) and first layout would otherwise delay it by about 0.1 s."""
+        from rnbench.tui.app.widgets.live_panel import LivePanel
+        from rnbench.tui.app.widgets.log_panel import LogPanel
+
+        live, log = LivePanel(id="live"), LogPanel(self.clock, id="log")
+        await self.mount(live, log, before=self.query_one(Footer))
+        self._live, self._log = live, log
+        for line, level in self._early_log:
+            log.add(line, level)
+        self._early_log.clear()
+        self.show_selected()
 
     def _build_engine(self) -> None:
         self.run_worker(
@@ -121,7 +159,10 @@ class MainScreen(Screen[None]):
     # ---- what every part uses ------------------------------------------------------------
 
     def log_line(self, line: str, level: str = "info") -> None:
-        self.query_one(LogPanel).add(line, level)
+        if self._log is None:
+            self._early_log.append((line, level))
+        else:
+            self._log.add(line, level)
 
     def fail(self, line: str) -> None:
         self.log_line(line, "error")
@@ -166,7 +207,8 @@ class MainScreen(Screen[None]):
         )
         if config.backend == "foreign":
             hint = foreign_rows.hint(config, self.session.settings.describe())
-        self.query_one(LivePanel).show(config.key, self.session.snapshots.get(config.key), hint)
+        if self._live is not None:
+            self._live.show(config.key, self.session.snapshots.get(config.key), hint)
 
     @property
     def selected(self) -> Configuration | None:
