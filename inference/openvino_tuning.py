@@ -4,20 +4,26 @@ OpenVINO's THROUGHPUT hint picks its streams from the core count alone, and the 
 limit is one number for every runtime; which pair keeps the cores busiest depends on the CPU, the
 graph and its precision. So when a server starts an OpenVINO runtime it times a few candidates
 (1, 2 and the hint's own number of streams, up to the cores; batches of 1, 4, 8 up to the
-server's limit) for a fraction of a second each in its own process, keeps the best, and caches it
+server's limit) for a fraction of a second each in its own process, in PASSES rounds that take
+every candidate in turn, keeps the one with the best median, and caches it
 under the user's cache folder per CPU model and cores, runtime, model, OpenVINO version, hint and
 batch limit, so later starts on the same machine reuse it without measuring. Set
 RNBENCH_OPENVINO_STREAMS to skip it all (the streams are then yours and the batch limit the
 server's), or RNBENCH_OPENVINO_HINT=LATENCY (one stream, as that hint means).
 
-The timing is wall-clock, so a choice measured while other work loads the machine is as noisy
-as the machine was: delete `openvino-tuning.json` in the cache folder to measure again.
+The timing is wall-clock. On a shared VM one 0.3 s run of a candidate varied by 30-50 % from the
+next (int8 once chose batch 1 at 146 img/s over batch 4, which ran at 180-194 img/s in longer
+runs), so each candidate is timed in every round and the rounds' median is compared: a slow spell
+then costs each candidate one round, not one candidate its only one. A choice measured while
+other work loads the machine is still as noisy as the machine was: delete `openvino-tuning.json`
+in the cache folder to measure again.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,17 +38,21 @@ BATCHES = (1, 4, 8)
 """Batch sizes tried (those up to the server's limit, and the limit itself)."""
 STREAM_COUNTS = (1, 2)
 """Stream counts tried, with the throughput hint's own choice (those up to the cores)."""
-BUDGET_S = 2.0
-"""Seconds of timed inference shared by all candidates (compiling and warm-up come on top)."""
+PASSES = 3
+"""Rounds over the candidates; each candidate's figure is the median of its rounds."""
+BUDGET_S = 4.5
+"""Seconds of timed inference shared by all candidates and rounds (compiling and warm-up come on
+top; only the first start on a machine measures, later ones read the cache)."""
 MOST_S_EACH = 0.3
-"""Longest timed run of one candidate."""
+"""Longest timed run of one candidate in one round."""
 TIE = 0.02
 """Candidates within this fraction of the best throughput tie; the smaller batch (lower latency)
 wins a tie, then fewer streams."""
 CACHE_FILE = "openvino-tuning.json"
 """The cache's file name in the cache folder."""
-CACHE_VERSION = 1
-"""Changes when what is cached changes; older entries are then measured again."""
+CACHE_VERSION = 2
+"""Changes when what is cached, or how it is measured, changes; older entries are then measured
+again (2: medians of PASSES rounds)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +119,11 @@ def best(trials: Sequence[Trial], tie: float = TIE) -> Candidate:
 def measure(
     tried: Sequence[Candidate], throughput: Callable[[Candidate, float], float]
 ) -> StreamChoice:
-    """Time each candidate with `throughput(candidate, seconds)` (img/s), keep the best."""
-    seconds = min(MOST_S_EACH, BUDGET_S / max(1, len(tried)))
-    trials = tuple(Trial(c, throughput(c, seconds)) for c in tried)
+    """Time each candidate with `throughput(candidate, seconds)` (img/s) once per round, in
+    PASSES rounds; keep the best median."""
+    seconds = min(MOST_S_EACH, BUDGET_S / max(1, len(tried) * PASSES))
+    rounds = [[throughput(c, seconds) for c in tried] for _ in range(PASSES)]
+    trials = tuple(Trial(c, statistics.median(r[n] for r in rounds)) for n, c in enumerate(tried))
     chosen = best(trials)
     return StreamChoice(chosen.streams, chosen.batch, "measured", trials)
 

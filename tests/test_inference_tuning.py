@@ -16,12 +16,15 @@ import pytest
 from rnbench.inference import machine
 from rnbench.inference.openvino_runtime import HINT_ENV, STREAMS_ENV, OpenVinoRuntime
 from rnbench.inference.openvino_tuning import (
+    BUDGET_S,
+    PASSES,
     Candidate,
     StreamChoice,
     Trial,
     best,
     cache_path,
     candidates,
+    measure,
     tune,
 )
 
@@ -86,15 +89,24 @@ def test_best_is_the_fastest_and_a_tie_goes_to_the_smaller_batch() -> None:
         best([])
 
 
+def test_one_slow_round_does_not_decide_the_choice() -> None:
+    # Figures of the kind a shared VM gives: batch 4 had one slow spell, batch 1 one quick one.
+    rounds = {Candidate(2, 1): [146.0, 120.0, 118.0], Candidate(2, 4): [50.0, 190.0, 185.0]}
+    figures = {candidate: iter(values) for candidate, values in rounds.items()}
+    choice = measure(list(rounds), lambda candidate, _: next(figures[candidate]))
+    assert PASSES == 3 and (choice.streams, choice.batch) == (2, 4)
+    assert [t.images_per_s for t in choice.trials] == [120.0, 185.0]
+
+
 def test_the_fastest_is_compiled_cached_and_reused(runtime: OpenVinoRuntime) -> None:
     hint_streams = runtime.streams
     clock = FakeClock(Candidate(1, 4))
     choice = tune(runtime, max_batch=8, model_key="tiny", throughput=clock)
     assert (choice.streams, choice.batch, choice.source) == (1, 4, "measured")
     assert runtime.streams == 1 == int(runtime._compiled.get_property("NUM_STREAMS"))
-    assert [c for c, _ in clock.asked] == list(candidates(8, 4, hint_streams))
-    assert len(clock.asked) == len(choice.trials) >= 6
-    assert sum(seconds for _, seconds in clock.asked) <= 5.0
+    assert [c for c, _ in clock.asked] == list(candidates(8, 4, hint_streams)) * PASSES
+    assert len(clock.asked) == PASSES * len(choice.trials) >= 6 * PASSES
+    assert sum(seconds for _, seconds in clock.asked) <= BUDGET_S
     assert "1x4 100.0" in choice.describe()
     stored = json.loads(cache_path().read_text())
     assert len(stored) == 1 and next(iter(stored.values()))["streams"] == 1
