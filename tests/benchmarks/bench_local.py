@@ -9,15 +9,17 @@ tens of percent from minute to minute, so each row alternates in-process and HTT
 medians are compared. Nothing here is a test: it prints what it measured.
 
 The same run measures each graph runtime's ceiling with OpenVINO's own `benchmark_app` on the
-very ONNX file the server loads (see ceiling.py), and the preprocessing's CPU time per image
+very ONNX file the server loads (see ceiling.py), in every round right before the served (HTTP)
+run; served/ceiling is the median of the rounds' own ratios, so that the machine's drift from
+minute to minute falls on both sides alike. It also measures the preprocessing's CPU time per image
 and per step (decode, resize + crop, normalise; time.thread_time over 300 repetitions on the
 study's JPEG); the OpenVINO runtimes skip the numpy normalisation (their graphs do it).
 Targets (issue 15): served >= 0.9x the ceiling for bf16 and int8, >= 0.95x for fp32;
 preprocessing <= 2 ms of one core per image.
 By default only eager runs without batching too (the baseline of the "x eager" columns); `--all-
-batch1` runs every runtime both ways. Defaults take about 10 minutes.
+batch1` runs every runtime both ways. Defaults take about 14 minutes.
 
-    .venv/bin/python tests/benchmarks/bench_local.py [--seconds 15] [--rounds 2] ...
+    .venv/bin/python tests/benchmarks/bench_local.py [--seconds 15] [--rounds 3] ...
 
 Every option also reads an environment variable (RNBENCH_BENCH_SECONDS, _ROUNDS, _CONCURRENCY,
 _RUNTIMES, _MAX_BATCH, _MAX_DELAY_MS, _APP_SECONDS, _ALL_BATCH1), so `RNBENCH_BENCH_SECONDS=3
@@ -32,7 +34,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ceiling import Ceiling, ceiling
 
@@ -68,6 +72,10 @@ class Figures:
     agreement: str
     rounds_in_process: tuple[float, ...]
     rounds_http: tuple[float, ...]
+    rounds_ceiling: tuple[float, ...] = ()
+    """benchmark_app's best, measured right before each HTTP round."""
+    ceiling_how: str = ""
+    """The setting of the best of those."""
     settings: str = ""
     """An OpenVINO server's streams and batch limit, and how they were chosen."""
 
@@ -105,24 +113,35 @@ def _agreement(details: dict[str, str]) -> str:
 
 
 def measure(
-    runtime: str, seconds: float, rounds: int, concurrency: int, max_batch: int, delay_ms: float
+    runtime: str,
+    seconds: float,
+    rounds: int,
+    concurrency: int,
+    max_batch: int,
+    delay_ms: float,
+    ceiling_of: Callable[[], Ceiling | None] = lambda: None,
 ) -> Figures:
     config = get_configuration(CONFIG_KEYS[runtime])
     backend = LocalBackend(max_batch=max_batch, max_delay_ms=delay_ms)
     deployment = backend.deploy(config, _say)
     local: list[float] = []
     http: list[LoadSummary] = []
+    tops: list[Ceiling] = []
     try:
         spec = LoadSpec(concurrency=concurrency, duration_s=seconds, warmup_s=min(5.0, seconds))
         for round_ in range(rounds):
             local.append(in_process(runtime, seconds, max_batch))
+            top = ceiling_of()
+            if top is not None:
+                tops.append(top)
             http.append(run_load(deployment.target, default_image(), spec))
             # The server still holds up to `concurrency` queued requests: let it drain before
             # the next in-process round, or that round competes with it for the cores.
             time.sleep(min(30.0, concurrency * (http[-1].server_p50_ms or 0.0) / 1e3 + 1.0))
             print(
                 f"  {runtime} max-batch {max_batch} round {round_ + 1}: in-process "
-                f"{local[-1]:.2f}/s, HTTP {http[-1].tps:.2f}/s "
+                f"{local[-1]:.2f}/s, ceiling {tops[-1].images_per_s if tops else '-'}/s, HTTP "
+                f"{http[-1].tps:.2f}/s "
                 f"(mean batch {http[-1].mean_batch_size or 0:.1f})",
                 file=sys.stderr,
             )
@@ -144,7 +163,9 @@ def measure(
         _agreement(deployment.details),
         tuple(local),
         tuple(s.tps for s in http),
-        _settings(deployment.details),
+        rounds_ceiling=tuple(t.images_per_s for t in tops),
+        ceiling_how=max(tops, key=lambda t: t.images_per_s).how if tops else "",
+        settings=_settings(deployment.details),
     )
 
 
@@ -168,7 +189,7 @@ def _env(name: str, default: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=float(_env("SECONDS", "15")))
-    parser.add_argument("--rounds", type=int, default=int(_env("ROUNDS", "2")))
+    parser.add_argument("--rounds", type=int, default=int(_env("ROUNDS", "3")))
     parser.add_argument(
         "--app-seconds", type=float, default=float(_env("APP_SECONDS", "8")),
         help="seconds of each benchmark_app run (3 per graph runtime)",
@@ -195,7 +216,6 @@ def main() -> int:
     os.environ.setdefault("RNBENCH_HOME", os.path.join(os.getcwd(), ".bench-home"))
     cost = preprocess_cost(default_image())
     rows: list[Figures] = []
-    ceilings: dict[str, Ceiling | None] = {}
     unavailable: dict[str, str] = {}
     for runtime in [r.strip() for r in args.runtimes.split(",") if r.strip()]:
         reason = LocalBackend().unavailable_reason(get_configuration(CONFIG_KEYS[runtime]))
@@ -203,23 +223,21 @@ def main() -> int:
             unavailable[runtime] = reason
             continue
         LocalBackend().compile(get_configuration(CONFIG_KEYS[runtime]), _say)
-        ceilings[runtime] = ceiling(runtime, args.max_batch, args.app_seconds)
         batches = [1, args.max_batch] if args.all_batch1 or runtime == "eager" else [args.max_batch]
         for max_batch in dict.fromkeys(batches):
             rows.append(
                 measure(
                     runtime, args.seconds, args.rounds, args.concurrency, max_batch,
-                    args.max_delay_ms,
+                    args.max_delay_ms, partial(ceiling, runtime, args.max_batch, args.app_seconds),
                 )
             )  # fmt: skip
-    _print_table(args, rows, ceilings, unavailable, cost)
+    _print_table(args, rows, unavailable, cost)
     return 0
 
 
 def _print_table(
     args: argparse.Namespace,
     rows: list[Figures],
-    ceilings: dict[str, Ceiling | None],
     unavailable: dict[str, str],
     cost: PreprocessCost,
 ) -> None:
@@ -229,7 +247,9 @@ def _print_table(
         f"AVX-512/AMX flags); medians of {args.rounds} alternating rounds of {args.seconds:g} s; "
         f"HTTP with {args.concurrency} closed-loop clients; batching: max batch "
         f"{args.max_batch}, max delay {args.max_delay_ms:g} ms; ceiling: benchmark_app "
-        f"{args.app_seconds:g} s per setting, best of latency/throughput hint and batch sizes"
+        f"{args.app_seconds:g} s per setting, best of latency/throughput hint and batch sizes, "
+        "measured before every HTTP round (ceiling: median of the rounds; served/ceil: median of "
+        "each round's served/ceiling)"
     )
     eager = next((f for f in rows if f.runtime == "eager" and f.max_batch == 1), None)
     print(
@@ -238,15 +258,15 @@ def _print_table(
         f"{'mean batch':>10}  agreement vs fp32 eager; ceiling reached with"
     )
     for f in rows:
-        top = ceilings.get(f.runtime)
-        ceil = f"{top.images_per_s:7.2f}/s" if top else f"{'-':>9}"
-        ratio = f"{f.http / top.images_per_s:10.2f}x" if top else f"{'-':>11}"
+        paired = _paired_ratio(f)
+        ceil = f"{statistics.median(f.rounds_ceiling):7.2f}/s" if f.rounds_ceiling else f"{'-':>9}"
+        ratio = f"{paired:10.2f}x" if paired is not None else f"{'-':>11}"
         x_eager = f"{f.http / eager.http:7.2f}x" if eager and eager.http else f"{'':8}"
         print(
             f"{f.runtime:9} {f.max_batch:5d} {f.in_process:9.2f}/s {ceil} {f.http:7.2f}/s "
             f"{ratio} {x_eager} {f.http_p50_ms:7.1f} {f.http_p99_ms:7.1f} "
             f"{preprocess_ms(cost, f.runtime):7.2f} "
-            f"{f.mean_batch:10.2f}  {f.agreement}{'; ' + top.how if top else ''}"
+            f"{f.mean_batch:10.2f}  {f.agreement}{'; ' + f.ceiling_how if f.ceiling_how else ''}"
         )
     for runtime, reason in unavailable.items():
         print(f"{runtime:9} unavailable: {reason}")
@@ -258,12 +278,22 @@ def _print_table(
         f"{cost.float_ms:.2f}\nin-process: rnbench's decode + preprocess + predict in one thread"
     )
     for f in rows:
+        ceilings_ = f.rounds_ceiling or (0.0,) * len(f.rounds_http)
         rounds = ", ".join(
-            f"{a:.2f}/{b:.2f}" for a, b in zip(f.rounds_in_process, f.rounds_http, strict=True)
+            f"{a:.2f}/{c:.2f}/{b:.2f}"
+            for a, c, b in zip(f.rounds_in_process, ceilings_, f.rounds_http, strict=False)
         )
         print(
-            f"{f.runtime} batch {f.max_batch} rounds (in-process/HTTP img/s): {rounds}{f.settings}"
+            f"{f.runtime} batch {f.max_batch} rounds (in-process/ceiling/HTTP img/s): "
+            f"{rounds}{f.settings}"
         )
+
+
+def _paired_ratio(f: Figures) -> float | None:
+    """The median of each round's served/ceiling (None without a ceiling in every round)."""
+    if not f.rounds_ceiling or len(f.rounds_ceiling) != len(f.rounds_http):
+        return None
+    return statistics.median(b / c for b, c in zip(f.rounds_http, f.rounds_ceiling, strict=True))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 benchmark_app feeds random tensors (no JPEG decode, no HTTP) to the compiled graph. The ceiling of
 a runtime is the best of the latency hint at batch 1 and the throughput hint at batch 1 and at
-the server's batch limit. OpenVINO picks bf16 by itself on a CPU that has it, so the precision is
-always named: f32 for the ONNX Runtime rung (`compiled`) and for `int8` (its int8 ops run as
-int8 whatever the hint), bf16 for `bf16`.
+the server's batch limit. `make bench` measures it again in every round, right before the served
+run: this VM's speed drifts by tens of percent within minutes (benchmark_app's int8 figure at
+batch 8 read 226, 171, 204, 127 and 143 img/s within one hour). OpenVINO picks bf16 by itself
+on a CPU that has it, so the precision is always named: f32 for the ONNX Runtime rung
+(`compiled`) and for `int8` (its int8 ops run as int8 whatever the hint), bf16 for `bf16`.
 """
 
 from __future__ import annotations
