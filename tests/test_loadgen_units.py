@@ -16,7 +16,7 @@ from rnbench.core.loadgen.hist import encode_histogram, new_histogram, record_us
 from rnbench.core.loadgen.merge import Merger, is_stable
 from rnbench.core.loadgen.recorder import Recorder
 from rnbench.core.loadgen.transport import HttpTarget, Reply
-from rnbench.core.loadgen.types import LoadJob
+from rnbench.core.loadgen.types import LoadJob, Window, moving_rate, moving_rates
 from rnbench.core.loadgen.workers import Schedule, closed_loop
 
 S = 1_000_000_000
@@ -154,3 +154,33 @@ def test_recording_memory_stays_flat_however_many_requests() -> None:
     calls, large = run(21_000)
     assert calls == 21_000
     assert large - small < 16_384, (small, large)  # a list of latencies would be >= 160 KB
+
+
+def _windows(counts: list[int], last_length_s: float = 1.0) -> list[Window]:
+    windows = [Window(i, i + 1.0, n, {}, float(n), 1, 1, 1, 1, 1, 1) for i, n in enumerate(counts)]
+    last = windows[-1]
+    windows[-1] = Window(
+        last.index, last.index + last_length_s, last.requests, {}, last.requests / last_length_s,
+        1, 1, 1, 1, 1, 1, length_s=last_length_s,
+    )  # fmt: skip
+    return windows
+
+
+def test_a_moving_rate_does_not_jump_by_the_batch_size() -> None:
+    # A server answering in batches of 8 at about 36 req/s: one-second windows read 32 or 40.
+    counts = [32, 40, 40, 32, 40, 32, 40, 40, 32, 32]
+    windows = _windows(counts)
+    assert max(w.tps for w in windows) - min(w.tps for w in windows) == 8.0
+    rates = moving_rates(windows)
+    assert rates[:2] == [32.0, 36.0]  # the time measured so far, at the start
+    assert rates[4:] == pytest.approx([36.8, 36.8, 36.8, 36.8, 36.8, 35.2])  # 5 s: 184 or 176
+    assert moving_rate(windows) == (pytest.approx(35.2), sum(counts[-5:]))
+    assert moving_rate([]) == (0.0, 0) and moving_rates([]) == []
+
+
+def test_a_moving_rate_counts_a_short_last_window_by_its_length() -> None:
+    windows = _windows([90, 30, 30, 30, 60, 12], last_length_s=0.4)  # a run ending mid-window
+    rate, requests = moving_rate(windows)  # 4.4 s: the first window would make it 5.4
+    assert requests == 30 + 30 + 30 + 60 + 12 and rate == pytest.approx(162 / 4.4)
+    assert moving_rates(windows)[-1] == pytest.approx(rate)
+    assert windows[-1].tps == pytest.approx(30.0)

@@ -121,6 +121,7 @@ class Merger:
             max_ms=top,
             histogram=encode_histogram(histogram) if ok else "",
             late_requests=late,
+            length_s=length_s,
         )
         self.windows.append(window)
         return window

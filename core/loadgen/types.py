@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -128,6 +128,46 @@ class Window:
     """The window's latency HDR histogram, encoded (see `decode_histogram`)."""
     late_requests: int = 0
     """Open loop: requests in the window that left later than their intended time."""
+    length_s: float = 1.0
+    """Seconds the window covers (the window length; the last one of a run may be shorter)."""
+
+
+RATE_SPAN_S = 5.0
+"""Seconds a moving rate spans (`moving_rate`, `moving_rates`)."""
+
+
+def moving_rates(windows: Sequence[Window], span_s: float = RATE_SPAN_S) -> list[float]:
+    """At each window, the successful requests per second of the newest windows up to it that
+    together span at most `span_s` seconds (that window at least; all of them, at the start).
+
+    A server that batches completes whole batches: at 36 req/s in batches of 8, a one-second
+    window holds 4 or 5 of them and reads 32 or 40, while five seconds hold 22 or 23 and read
+    35.2 or 36.8. Each `Window.tps` stays the window's own rate, as stored and exported.
+    """
+    rates: list[float] = []
+    first, requests, seconds = 0, 0, 0.0
+    for window in windows:
+        requests += window.requests
+        seconds += window.length_s
+        while first < len(rates) and seconds > span_s + 1e-9:
+            requests -= windows[first].requests
+            seconds -= windows[first].length_s
+            first += 1
+        rates.append(requests / seconds if seconds > 0 else 0.0)
+    return rates
+
+
+def moving_rate(windows: Sequence[Window], span_s: float = RATE_SPAN_S) -> tuple[float, int]:
+    """(requests per second, requests) of the newest `windows` that together span at most
+    `span_s` seconds (the last one at least; (0.0, 0) for none): `moving_rates`' last figure,
+    without computing the ones before it."""
+    requests, seconds = 0, 0.0
+    for window in reversed(windows):
+        if seconds > 0 and seconds + window.length_s > span_s + 1e-9:
+            break
+        requests += window.requests
+        seconds += window.length_s
+    return (requests / seconds if seconds > 0 else 0.0), requests
 
 
 @dataclass(frozen=True)

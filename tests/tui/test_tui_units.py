@@ -246,6 +246,25 @@ def test_an_empty_window_shows_dashes_not_zeros() -> None:
     assert "351" in full and fmt.NONE not in full
 
 
+def test_the_live_panel_shows_the_moving_rate_not_the_last_windows_batch_count() -> None:
+    from rich.console import Console
+    from tui_fakes import FakeSnapshot
+
+    from rnbench.core.loadgen.types import Window
+    from rnbench.tui.app.widgets.live_panel import _figures
+
+    counts = [32, 40, 40, 32, 40]  # batches of 8 completing at about 36 req/s
+    windows = tuple(
+        Window(i, i + 1.0, n, {}, float(n), 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+        for i, n in enumerate(counts)
+    )
+    snapshot = FakeSnapshot("local-cpu", "r1", "measuring", windows, (), None, None)
+    console = Console(width=60, record=True, file=io.StringIO())
+    console.print(_figures(snapshot))
+    shown = console.export_text()
+    assert "TPS 5s" in shown and fmt.tps(36.8) in shown and fmt.tps(40.0) not in shown
+
+
 def test_a_long_foreign_address_keeps_its_host_port_and_the_end_of_its_path() -> None:
     assert fmt.address("10.0.0.5:8080", 18) == "10.0.0.5:8080"
     assert fmt.address("10.0.0.5:8080/v1/models/resnet50", 24) == "10.0.0.5:8080/…/resnet50"

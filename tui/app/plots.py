@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from textual_plotext.plot import Plot
 
-from rnbench.core.loadgen.types import Window
+from rnbench.core.loadgen.types import RATE_SPAN_S, Window, moving_rates
 
 
 def rebin(buckets: Sequence[tuple[float, int]], bins: int) -> list[tuple[float, int]]:
@@ -36,12 +36,16 @@ TPS_WINDOWS = 120
 
 def draw_tps(plt: Plot, windows: Sequence[Window]) -> None:
     plt.clear_figure()
-    plt.title("TPS per second")
+    plt.title(f"TPS ({RATE_SPAN_S:g} s moving rate)")
     if not windows:
         return
+    # the moving rate, not each window's own: a batching server's one-second counts jump by
+    # the batch size (see moving_rates)
+    windows = windows[-(TPS_WINDOWS + int(RATE_SPAN_S)) :]
+    rates = moving_rates(windows)[-TPS_WINDOWS:]
     windows = windows[-TPS_WINDOWS:]
     xs = [w.elapsed_s for w in windows]
-    plt.plot(xs, [w.tps for w in windows], marker="braille", label="TPS")
+    plt.plot(xs, rates, marker="braille", label="TPS")
     plt.plot(xs, [w.p99_ms for w in windows], marker="braille", label="p99 ms", yside="right")
     plt.xlabel("seconds measured")
 

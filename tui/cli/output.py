@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from rnbench.core.engine import TestSnapshot
+from rnbench.core.loadgen.types import RATE_SPAN_S, moving_rate
 from rnbench.results.record import RunRecord, cpu_text
 
 
@@ -101,8 +102,9 @@ def progress_line(snapshot: TestSnapshot) -> str:
         return f"  {snapshot.config_key}: {snapshot.phase}"
     w = snapshot.windows[-1]
     errors = sum(w.errors.values())
+    rate, _ = moving_rate(snapshot.windows)
     return (
-        f"  {w.elapsed_s:5.0f}s  {w.tps:7.1f} req/s  p50 {w.p50_ms:7.1f} ms  "
+        f"  {w.elapsed_s:5.0f}s  {rate:7.1f} req/s ({RATE_SPAN_S:g} s)  p50 {w.p50_ms:7.1f} ms  "
         f"p90 {w.p90_ms:7.1f}  p99 {w.p99_ms:7.1f} ms  errors {errors}"
     )
 

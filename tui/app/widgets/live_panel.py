@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from rnbench.core.loadgen.types import RATE_SPAN_S, moving_rate
 from rnbench.tui import fmt
 from rnbench.tui.app.plots import draw_histogram, draw_tps
 from rnbench.tui.app.port import SnapshotLike
@@ -101,7 +102,13 @@ def _figures(snapshot: SnapshotLike) -> Group:
         errors = sum(sum(w.errors.values()) for w in snapshot.windows)
         requests = sum(w.requests for w in snapshot.windows)
         empty = window.requests == 0  # nothing completed in it: no figures, not zeros
-        table.add_row("TPS", _or_none(empty, fmt.tps(window.tps)), "at", f"{window.elapsed_s:.0f}s")
+        rate, done = moving_rate(snapshot.windows)  # not the window's own: it jumps by batches
+        table.add_row(
+            f"TPS {RATE_SPAN_S:g}s",
+            _or_none(done == 0, fmt.tps(rate)),
+            "at",
+            f"{window.elapsed_s:.0f}s",
+        )
         table.add_row(
             "p50",
             _or_none(empty, fmt.ms(window.p50_ms)),
