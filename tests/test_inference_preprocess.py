@@ -195,3 +195,53 @@ def test_preprocessing_cost_is_measured_per_step(doggo_jpeg: bytes) -> None:
     assert cost.float_ms == pytest.approx(cost.pixels_ms + cost.normalise_ms)
     with pytest.raises(BadImage):
         preprocess_cost(b"", iterations=1)
+
+
+def _pil_pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 90, "subsampling": 0},  # 4:4:4
+        {"quality": 75, "subsampling": 1},  # 4:2:2
+        {"quality": 60, "subsampling": 2},  # 4:2:0
+        {"quality": 85, "progressive": True},
+    ],
+)
+def test_libjpeg_turbo_decodes_the_very_pixels_pil_does(options: dict[str, object]) -> None:
+    pytest.importorskip("skimage")
+    from rnbench.inference.natural_images import photographs
+    from rnbench.inference.preprocess import _turbo_decode, decode
+
+    for name, image in photographs():
+        for mode in ("RGB", "L"):
+            buffer = io.BytesIO()
+            image.convert(mode).save(buffer, "JPEG", **options)
+            data = buffer.getvalue()
+            assert _turbo_decode(data) is not None, name  # this path, not PIL's
+            assert np.array_equal(np.asarray(decode(data)), _pil_pixels(data)), (name, mode)
+
+
+def test_a_cmyk_jpeg_and_a_truncated_one_go_to_pil() -> None:
+    from rnbench.inference.preprocess import _turbo_decode, decode
+
+    buffer = io.BytesIO()
+    Image.new("CMYK", (64, 48), (10, 200, 30, 40)).save(buffer, "JPEG")
+    cmyk = buffer.getvalue()
+    assert _turbo_decode(cmyk) is None
+    assert np.array_equal(np.asarray(decode(cmyk)), _pil_pixels(cmyk))
+    whole = encode(np.full((64, 64, 3), 128, dtype=np.uint8), "JPEG")
+    assert _turbo_decode(whole[: len(whole) // 2]) is None  # refused there; PIL words the error
+    with pytest.raises(BadImage, match="(?i)truncated"):
+        preprocess(whole[: len(whole) // 2])
+
+
+def test_a_jpeg_header_declaring_a_bomb_is_refused_before_decoding() -> None:
+    whole = encode(np.full((16, 16, 3), 128, dtype=np.uint8), "JPEG")
+    sof = whole.index(b"\xff\xc0")  # baseline frame header: length, precision, height, width
+    side = int(MAX_IMAGE_PIXELS**0.5) + 10
+    bomb = whole[: sof + 5] + struct.pack(">HH", side, side) + whole[sof + 9 :]
+    with pytest.raises(BadImage, match="decompression bomb"):
+        preprocess(bomb)
