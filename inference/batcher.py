@@ -16,9 +16,10 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,8 @@ class BatchResult:
     """perf_counter() when the batch's forward pass began."""
     model_ms: float
     """The whole batch's forward pass, in ms."""
+    answer: Any = None
+    """What the batcher's `finish` made of this row (None without one)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ class Batcher:
         max_batch: int,
         max_delay_ms: float,
         workers: int = 1,
+        finish: Callable[[np.ndarray], Sequence[Any]] | None = None,
     ) -> None:
+        """`finish` turns a batch's output into one answer per row, in the batching thread (the
+        server's JSON bodies: made there, they cost its event loop nothing)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if workers < 1:
@@ -66,6 +72,7 @@ class Batcher:
         self.max_batch = max_batch
         self.max_delay_s = max_delay_ms / 1e3
         self._forward = forward
+        self._finish = finish
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self.workers = workers
         self._threads = [
@@ -125,11 +132,12 @@ class Batcher:
         try:
             batch = items[0].batch if len(items) == 1 else np.concatenate([i.batch for i in items])
             out = self._forward(batch)
+            model_ms = (time.perf_counter() - started) * 1e3
+            answers = self._finish(out) if self._finish else [None] * len(items)
         except BaseException as error:  # noqa: BLE001 - handed to every waiting request
             for item in items:
                 item.future.set_exception(error)
             return
-        model_ms = (time.perf_counter() - started) * 1e3
         for index, item in enumerate(items):
             row = out[index : index + 1]
-            item.future.set_result(BatchResult(row, len(items), started, model_ms))
+            item.future.set_result(BatchResult(row, len(items), started, model_ms, answers[index]))

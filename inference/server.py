@@ -139,7 +139,7 @@ def build_app(service: InferenceService, max_queue: int = DEFAULT_MAX_QUEUE) -> 
             QUEUE_TIME_HEADER: f"{answer.queue_ms:.3f}",
             BATCH_SIZE_HEADER: str(answer.batch_size),
         }
-        return JSONResponse(answer.payload, headers=headers)
+        return Response(answer.body, media_type="application/json", headers=headers)
 
     routes = [
         Route(PING_PATH, ping, methods=["GET"]),
@@ -263,6 +263,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        proxy_headers=False,  # 127.0.0.1, no proxy in front: no X-Forwarded-* to read per request
         **http_limits.uvicorn_options(http_limits.from_arguments(args)),
     )
     ready_file: Path | None = args.ready_file

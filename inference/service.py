@@ -14,12 +14,15 @@ server starts (`openvino_tuning`) and reported in `info()` and the ready file.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
 
 from rnbench.inference.agreement import Agreement, served_agreement
 from rnbench.inference.batcher import Batcher
@@ -29,7 +32,7 @@ from rnbench.inference.input_spec import InputSpec
 from rnbench.inference.machine import cpu_facts
 from rnbench.inference.models import STUDY_MODEL, ModelSpec
 from rnbench.inference.openvino_tuning import StreamChoice
-from rnbench.inference.predict import labels, top_k
+from rnbench.inference.predict import labels, response_bodies
 from rnbench.inference.preprocess import preprocess, preprocess_pixels
 from rnbench.inference.runtimes import Loaded, load_runtime
 
@@ -41,8 +44,8 @@ DECODE_THREADS = 2
 class Answer:
     """One request's result and how long the server spent on it."""
 
-    payload: dict[str, Any]
-    """The JSON response body (top-5 classes)."""
+    body: bytes
+    """The JSON response body (top-5 classes), encoded."""
     server_ms: float
     """Decode + preprocess + the forward pass of its batch, in ms (excludes time queued)."""
     model_ms: float
@@ -51,6 +54,12 @@ class Answer:
     """Time the request waited for a decode thread and then for the model, in ms."""
     batch_size: int
     """How many requests ran together in its forward pass."""
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The body, decoded."""
+        decoded: dict[str, Any] = json.loads(self.body)
+        return decoded
 
 
 def _versions() -> dict[str, str]:
@@ -114,8 +123,6 @@ class InferenceService:
         Raises InferenceUsageError (bad weights, runtime or device) or DeviceUnavailable (no
         CUDA, no bf16 on this CPU).
         """
-        import numpy as np
-
         from rnbench.inference.openvino_runtime import OpenVinoRuntime
         from rnbench.inference.openvino_tuning import tune
 
@@ -139,7 +146,9 @@ class InferenceService:
         labels()  # ImageNet's names come from torchvision: imported here, not in a request
         self._prepare = preprocess_pixels if takes_pixels(loaded.runtime) else preprocess
         self._loaded = loaded
-        self._batcher = Batcher(loaded.runtime.logits, self.batch_limit, self.max_delay_ms, workers)
+        self._batcher = Batcher(
+            loaded.runtime.logits, self.batch_limit, self.max_delay_ms, workers, _bodies
+        )
 
     async def infer(self, body: bytes) -> Answer:
         """Decode in the pool, then wait for this request's row of a batch.
@@ -155,11 +164,10 @@ class InferenceService:
         )
         decoded = time.perf_counter()
         result = await asyncio.wrap_future(batcher.submit(batch))
-        payload = top_k(softmax(result.row))
         waited_for_decoder = decode_start - submitted
         waited_for_model = max(0.0, result.started - decoded)
         return Answer(
-            payload=payload,
+            body=result.answer,
             server_ms=decode_ms + result.model_ms,
             model_ms=result.model_ms,
             queue_ms=(waited_for_decoder + waited_for_model) * 1e3,
@@ -221,6 +229,11 @@ class InferenceService:
         if self._batcher is not None:
             self._batcher.close()
         self._decoders.shutdown(wait=True, cancel_futures=True)
+
+
+def _bodies(logits: np.ndarray) -> list[bytes]:
+    """A batch's logits -> each row's JSON response body (in the batching thread)."""
+    return response_bodies(softmax(logits))
 
 
 def _timed(

@@ -153,6 +153,27 @@ def test_batcher_runs_coinciding_requests_together_each_with_its_own_row() -> No
     assert all(r.model_ms > 0 for r in results)
 
 
+def test_batcher_finishes_each_batch_in_its_thread_and_hands_each_request_its_answer() -> None:
+    threads: list[str] = []
+
+    def finish(out: np.ndarray) -> list[str]:
+        threads.append(threading.current_thread().name)
+        if out[0, 0] < 0:
+            raise ValueError("cannot answer")
+        return [f"row {float(value):g}" for value in out[:, 0]]
+
+    batcher = Batcher(_rows, max_batch=4, max_delay_ms=200.0, finish=finish)
+    try:
+        futures = [batcher.submit(np.full((1, 2), float(i))) for i in range(4)]
+        answers = [f.result(timeout=5).answer for f in futures]
+        with pytest.raises(ValueError, match="cannot answer"):
+            batcher.submit(np.full((1, 2), -1.0)).result(timeout=5)
+    finally:
+        batcher.close()
+    assert answers == ["row 0", "row 2", "row 4", "row 6"]
+    assert set(threads) == {"rnbench-batcher-0"}
+
+
 def test_batcher_without_batching_runs_one_at_a_time_and_passes_errors_on() -> None:
     calls: list[int] = []
 

@@ -149,6 +149,24 @@ def test_top_k_orders_and_labels() -> None:
     assert [entry["label"] for entry in other] == ["class 2", "class 1", "class 0"]
 
 
+def test_response_bodies_are_top_k_of_each_row_as_starlette_renders_it() -> None:
+    from starlette.responses import JSONResponse
+
+    from rnbench.inference.predict import response_bodies
+
+    rng = np.random.default_rng(3)
+    batch = rng.random((3, 1000)).astype(np.float32)
+    batch[1, [7, 8]] = batch[1].max() + 1.0  # a tie: the stable order puts 7 first, as top_k does
+    bodies = response_bodies(batch)
+    assert len(bodies) == 3
+    for row, body in zip(batch, bodies, strict=True):
+        assert body == JSONResponse(top_k(row)).body
+    assert [e["index"] for e in top_k(batch[1])["top5"][:2]] == [7, 8]
+    assert response_bodies(np.linspace(0, 1, 3, dtype=np.float32)[np.newaxis])[0].startswith(
+        b'{"top5":[{"index":2,"label":"class 2"'
+    )
+
+
 def test_measure_counts_whole_requests(compiled: runtimes.Loaded, doggo_jpeg: bytes) -> None:
     result = measure(compiled.runtime, doggo_jpeg, 0.3)
     assert result.images >= 1
