@@ -1,12 +1,12 @@
 """The local inference server: ResNet-50 behind the SageMaker container contract on 127.0.0.1.
 
-Starlette on uvicorn. `GET /ping`, `POST /invocations` and SageMaker Runtime's
-`POST /endpoints/{name}/invocations` (so boto3's `sagemaker-runtime` client works against it with
-`endpoint_url`), plus `GET /info`. Each answer carries the server's own processing time and the
-size of the batch it ran in, in headers. Requests are decoded in a thread pool and batched
-dynamically (`--max-batch`, `--max-delay-ms`); past `--max-queue` requests held at once, one more
-is answered 503 with `Retry-After` (its body read, the connection kept). Bad input gets a 4xx
-with a one-line message; the server never dies of it.
+uvicorn, with `POST /invocations` and SageMaker Runtime's `POST /endpoints/{name}/invocations`
+(so boto3's `sagemaker-runtime` client works against it with `endpoint_url`) straight on ASGI
+(`invocations.py`), and `GET /ping` and `GET /info` through Starlette. Each answer carries the
+server's own processing time and the size of the batch it ran in, in headers. Requests are
+decoded in a thread pool and batched dynamically (`--max-batch`, `--max-delay-ms`); past
+`--max-queue` requests held at once, one more is answered 503 with `Retry-After` (its body read,
+the connection kept). Bad input gets a 4xx with a one-line message; the server never dies of it.
 
 Run: `python -m rnbench.inference.server --runtime compiled --port 0 --ready-file PATH`.
 """
@@ -28,28 +28,19 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from rnbench.inference import http_limits, orphan_watch
 from rnbench.inference.contract import (
-    BATCH_SIZE_HEADER,
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_DELAY_MS,
     DEFAULT_MAX_QUEUE,
-    EXTRA_CONTENT_TYPES,
-    IMAGE_CONTENT_TYPES,
     INFO_PATH,
-    INVOCATIONS_PATH,
-    MAX_BODY_BYTES,
-    MODEL_TIME_HEADER,
     PING_PATH,
-    QUEUE_TIME_HEADER,
-    RETRY_AFTER_S,
-    RUNTIME_PATH_TEMPLATE,
-    SERVER_TIME_HEADER,
 )
 from rnbench.inference.errors import InferenceError
+from rnbench.inference.invocations import InvocationsApp
 from rnbench.inference.models import resolve_model
-from rnbench.inference.preprocess import BadImage
 from rnbench.inference.runtimes import RUNTIMES
 from rnbench.inference.service import InferenceService
 
@@ -64,34 +55,12 @@ MACHINE_FACTS = (
 """Facts of the software and CPU the ready file reports (stored with every local run)."""
 
 log = logging.getLogger("rnbench.server")
-ACCEPTED_TYPES = frozenset(IMAGE_CONTENT_TYPES + EXTRA_CONTENT_TYPES)
 
 
-class TooLarge(Exception):
-    """The request body is over MAX_BODY_BYTES."""
-
-
-def _error(status: int, message: str, close: bool = False) -> JSONResponse:
-    headers = {"Connection": "close"} if close else None
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise TooLarge
-    return bytes(body)
-
-
-def build_app(service: InferenceService, max_queue: int = DEFAULT_MAX_QUEUE) -> Starlette:
-    """The ASGI app around a started (or starting) InferenceService; it holds at most
-    `max_queue` invocations at once and answers 503 with Retry-After to one more."""
-    held = 0  # invocations past the door: their body read, decoded, waiting for or in a batch
+def build_app(service: InferenceService, max_queue: int = DEFAULT_MAX_QUEUE) -> ASGIApp:
+    """The ASGI app around a started (or starting) InferenceService: invocations straight on
+    ASGI (`InvocationsApp`, at most `max_queue` held at once, 503 with Retry-After to one more),
+    `/ping` and `/info` through Starlette."""
 
     async def ping(_: Request) -> Response:
         if not service.ready:
@@ -101,53 +70,8 @@ def build_app(service: InferenceService, max_queue: int = DEFAULT_MAX_QUEUE) -> 
     async def info(_: Request) -> Response:
         return JSONResponse(service.info())
 
-    async def invocations(request: Request) -> Response:
-        nonlocal held
-        if not service.ready:
-            return _error(503, "model is still loading")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in ACCEPTED_TYPES:
-            shown = content_type or "none"
-            accepted = ", ".join(sorted(ACCEPTED_TYPES))
-            return _error(415, f"unsupported content type {shown}: send one of {accepted}")
-        held += 1
-        try:
-            return await _invoke(request, held > max_queue)
-        finally:
-            held -= 1
-
-    async def _invoke(request: Request, overloaded: bool) -> Response:
-        try:
-            body = await _read_body(request, MAX_BODY_BYTES)
-        except TooLarge:
-            # The rest of the body is never read, so the connection cannot be reused.
-            return _error(413, f"request body over {MAX_BODY_BYTES} bytes", close=True)
-        if overloaded:  # read all the same, so that the connection stays usable
-            response = _error(503, f"overloaded: {max_queue} requests already held")
-            response.headers["Retry-After"] = str(RETRY_AFTER_S)
-            return response
-        try:
-            answer = await service.infer(body)
-        except BadImage as error:
-            return _error(400, str(error))
-        except Exception as error:  # the model failing must not take the server down
-            log.error("inference failed: %s", " ".join(str(error).split())[:300])
-            return _error(500, "inference failed")
-        headers = {
-            SERVER_TIME_HEADER: f"{answer.server_ms:.3f}",
-            MODEL_TIME_HEADER: f"{answer.model_ms:.3f}",
-            QUEUE_TIME_HEADER: f"{answer.queue_ms:.3f}",
-            BATCH_SIZE_HEADER: str(answer.batch_size),
-        }
-        return Response(answer.body, media_type="application/json", headers=headers)
-
-    routes = [
-        Route(PING_PATH, ping, methods=["GET"]),
-        Route(INFO_PATH, info, methods=["GET"]),
-        Route(INVOCATIONS_PATH, invocations, methods=["POST"]),
-        Route(RUNTIME_PATH_TEMPLATE, invocations, methods=["POST"]),
-    ]
-    return Starlette(routes=routes)
+    routes = [Route(PING_PATH, ping, methods=["GET"]), Route(INFO_PATH, info, methods=["GET"])]
+    return InvocationsApp(service, max_queue, Starlette(routes=routes))
 
 
 def _write_atomically(path: Path, data: dict[str, Any]) -> None:

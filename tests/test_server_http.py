@@ -347,3 +347,21 @@ def test_bad_batching_options_exit_2(tmp_path_factory: pytest.TempPathFactory) -
         )
         assert result.returncode == 2
         assert "Traceback" not in result.stderr.decode()
+
+
+def test_other_methods_and_paths_get_405_and_404(server: Server) -> None:
+    for path in ("/invocations", "/endpoints/local/invocations"):
+        status, headers, body = request(server.port, "GET", path)
+        assert (status, headers["Allow"], body) == (405, "POST", b"Method Not Allowed")
+    for path in ("/endpoints/a/b/invocations", "/invocations/x", "/nothing"):
+        status, _, _ = request(server.port, "POST", path, b"x", "image/jpeg")
+        assert status == 404, path
+    assert request(server.port, "GET", "/ping")[0] == 200
+
+
+def test_an_invocation_path_is_one_of_the_two_the_contract_names() -> None:
+    from rnbench.inference.invocations import is_invocation
+
+    assert is_invocation("/invocations") and is_invocation("/endpoints/my-endpoint/invocations")
+    assert not is_invocation("/endpoints//invocations") and not is_invocation("/endpoints/a/b")
+    assert not is_invocation("/endpoints/a/b/invocations") and not is_invocation("/ping")
