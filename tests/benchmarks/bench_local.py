@@ -17,7 +17,7 @@ study's JPEG); the OpenVINO runtimes skip the numpy normalisation (their graphs 
 Targets (issue 15): served >= 0.9x the ceiling for bf16 and int8, >= 0.95x for fp32;
 preprocessing <= 2 ms of one core per image.
 By default only eager runs without batching too (the baseline of the "x eager" columns); `--all-
-batch1` runs every runtime both ways. Defaults take about 14 minutes.
+batch1` runs every runtime both ways. Defaults take about 20 minutes.
 
     .venv/bin/python tests/benchmarks/bench_local.py [--seconds 15] [--rounds 3] ...
 

@@ -50,9 +50,9 @@ TICK_S = 0.5
 WIDE = 120
 """Below this many columns the footer is compact."""
 REFRESH_TICKS = 30
+"""Statuses are described again every REFRESH_TICKS ticks (15 s)."""
 FIRST_FRAME_LATEST_S = 2.0
 """The panels and the engine wait for the first frame at most this long."""
-"""Statuses are described again every REFRESH_TICKS ticks (15 s)."""
 
 
 class MainScreen(Screen[None]):
@@ -86,8 +86,9 @@ class MainScreen(Screen[None]):
         self._live: LivePanel | None = None
         self._log: LogPanel | None = None
         self._early_log: list[tuple[str, str]] = []
-        self._panels_due = True
         """Lines logged before the log panel was mounted (`_mount_panels` writes them)."""
+        self._panels_due = True
+        """Until `after_first_frame`: the panels are not mounted nor the engine built yet."""
 
     @property
     def tests(self) -> dict[str, TestRunLike]:
