@@ -41,17 +41,18 @@ def test_the_explorer_module_imports_none_of_the_engines_heavy_parts() -> None:
 def test_the_launcher_pauses_the_collector_until_the_first_frame_and_freezes_startup() -> None:
     probe = (
         "import gc\n"
-        "from rnbench.tui.app import launch\n"
-        "gc.disable()\n"  # as launch.main does before importing the explorer
-        "launch.resume_collector()\n"
+        "from rnbench.tui.app import collector\n"
+        "collector.pause()\n"  # as launch.main does before importing the explorer
+        "print(gc.isenabled())\n"
+        "collector.resume()\n"
         "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
-        "launch.resume_collector()\n"  # a second call (tests: the collector runs) changes nothing
+        "collector.resume()\n"  # a second call (tests: the collector runs) changes nothing
         "print(gc.isenabled())\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert done.stdout.split() == ["True", "True", "True"]
+    assert done.stdout.split() == ["False", "True", "True", "True"]
 
 
 class _PlotApp(App[None]):

@@ -36,7 +36,8 @@ TPS_WINDOWS = 120
 
 def draw_tps(plt: Plot, windows: Sequence[Window]) -> None:
     plt.clear_figure()
-    plt.title(f"TPS ({RATE_SPAN_S:g} s moving rate)")
+    # plain words instead of a legend: plotext's reads "L ⢕⢕ TPS" and "⅃ ⢕⢕ p99 ms"
+    plt.title(f"TPS {RATE_SPAN_S:g} s (left) · p99 ms (right)")
     if not windows:
         return
     # the moving rate, not each window's own: a batching server's one-second counts jump by
@@ -45,8 +46,8 @@ def draw_tps(plt: Plot, windows: Sequence[Window]) -> None:
     rates = moving_rates(windows)[-TPS_WINDOWS:]
     windows = windows[-TPS_WINDOWS:]
     xs = [w.elapsed_s for w in windows]
-    plt.plot(xs, rates, marker="braille", label="TPS")
-    plt.plot(xs, [w.p99_ms for w in windows], marker="braille", label="p99 ms", yside="right")
+    plt.plot(xs, rates, marker="braille")
+    plt.plot(xs, [w.p99_ms for w in windows], marker="braille", yside="right")
     plt.xlabel("seconds measured")
 
 

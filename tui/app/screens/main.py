@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from rnbench.core.configs import Configuration
 from rnbench.core.run.options import TestSettings, describe_spec
-from rnbench.tui.app import footer_keys, foreign_rows, grid_filter, launch, workers
+from rnbench.tui.app import collector, footer_keys, foreign_rows, grid_filter, workers
 from rnbench.tui.app import messages as m
 from rnbench.tui.app import settings as stored
 from rnbench.tui.app.foreign_rows import ForeignRows
@@ -130,7 +130,7 @@ class MainScreen(Screen[None]):
         """Mount the panels below the grid, then build the engine (once)."""
         if self._panels_due:
             self._panels_due = False
-            launch.resume_collector()
+            collector.resume()
             self.call_later(self._mount_panels)
             self.call_later(self._build_engine)
 
