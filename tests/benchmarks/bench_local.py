@@ -278,9 +278,9 @@ def _print_table(
         f"{cost.float_ms:.2f}\nin-process: rnbench's decode + preprocess + predict in one thread"
     )
     for f in rows:
-        ceilings_ = f.rounds_ceiling or (0.0,) * len(f.rounds_http)
+        ceilings_ = [f"{c:.2f}" for c in f.rounds_ceiling] or ["-"] * len(f.rounds_http)
         rounds = ", ".join(
-            f"{a:.2f}/{c:.2f}/{b:.2f}"
+            f"{a:.2f}/{c}/{b:.2f}"
             for a, c, b in zip(f.rounds_in_process, ceilings_, f.rounds_http, strict=False)
         )
         print(
