@@ -35,6 +35,11 @@ from rnbench.inference.service import InferenceService
 log = logging.getLogger("rnbench.server")
 ACCEPTED_TYPES = frozenset(IMAGE_CONTENT_TYPES + EXTRA_CONTENT_TYPES)
 Headers = Iterable[tuple[bytes, bytes]]
+TIMING_HEADERS = tuple(
+    name.lower().encode()
+    for name in (SERVER_TIME_HEADER, MODEL_TIME_HEADER, QUEUE_TIME_HEADER, BATCH_SIZE_HEADER)
+)
+"""The answer's timing header names, as ASGI sends them (lower-case bytes)."""
 
 
 class TooLarge(Exception):
@@ -112,12 +117,13 @@ class InvocationsApp:
             log.error("inference failed: %s", " ".join(str(error).split())[:300])
             await _error(send, 500, "inference failed")
             return
-        timings = [
-            (SERVER_TIME_HEADER.lower().encode(), f"{answer.server_ms:.3f}".encode()),
-            (MODEL_TIME_HEADER.lower().encode(), f"{answer.model_ms:.3f}".encode()),
-            (QUEUE_TIME_HEADER.lower().encode(), f"{answer.queue_ms:.3f}".encode()),
-            (BATCH_SIZE_HEADER.lower().encode(), str(answer.batch_size).encode()),
-        ]
+        values = (
+            f"{answer.server_ms:.3f}",
+            f"{answer.model_ms:.3f}",
+            f"{answer.queue_ms:.3f}",
+            str(answer.batch_size),
+        )
+        timings = [(n, v.encode()) for n, v in zip(TIMING_HEADERS, values, strict=True)]
         await _answer(send, 200, answer.body, timings)
 
 

@@ -4,7 +4,9 @@ JPEG decoding and preprocessing run in a small thread pool (PIL releases the GIL
 decodes and resizes), in parallel with the forward pass, so the model never waits for decoding.
 All model work runs in the `Batcher`'s single thread with every core on it: concurrent requests
 queue in front of it instead of fighting over the cores, and with `max_batch` > 1 the requests
-waiting together run as one batch (dynamic batching), each answered with its own result.
+waiting together run as one batch (dynamic batching), each answered with its own result: the
+batching thread also turns the batch's output into each request's JSON body (`response_bodies`),
+so the event loop only sends it.
 
 The OpenVINO runtimes take the uint8 crop (decode, resize, crop: `preprocess_pixels`) and
 normalise it in their graph; their streams and batch limit are chosen by measurement when the
