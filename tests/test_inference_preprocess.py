@@ -1,4 +1,5 @@
-"""Preprocessing equals the study's torchvision pipeline and refuses bad or dangerous images."""
+"""Preprocessing equals the study's torchvision pipeline (within 1e-6 for images Resize shrinks,
+within one grey level for those it enlarges) and refuses bad or dangerous images."""
 
 from __future__ import annotations
 
@@ -10,8 +11,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rnbench.inference import preprocess as preprocess_module
 from rnbench.inference.contract import MAX_IMAGE_PIXELS
-from rnbench.inference.preprocess import BadImage, preprocess, resized_size
+from rnbench.inference.preprocess import (
+    ENLARGED_TOLERANCE,
+    BadImage,
+    preprocess,
+    preprocess_pixels,
+    resized_size,
+)
+
+STUDY_STD = (0.229, 0.224, 0.225)
+ENLARGED_NORMALISED = ENLARGED_TOLERANCE / (255 * min(STUDY_STD)) + 1e-6
+"""One grey level after Normalize, at the smallest std (0.0175)."""
 
 
 def study_pipeline(data: bytes) -> np.ndarray:
@@ -23,12 +35,38 @@ def study_pipeline(data: bytes) -> np.ndarray:
             transforms.Resize(255),
             transforms.CenterCrop(224),
             transforms.ToTensor(),
-            transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+            transforms.Normalize(mean=[0.485, 0.456, 0.406], std=list(STUDY_STD)),
         ]
     )
     image = Image.open(io.BytesIO(data)).convert("RGB")
     result: np.ndarray = pipeline(image).unsqueeze(0).numpy()
     return result
+
+
+def study_crop(data: bytes) -> np.ndarray:
+    """The study's Resize(255) + CenterCrop(224) on the PIL image: uint8 pixels [224, 224, 3]."""
+    from torchvision import transforms
+
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    return np.asarray(transforms.CenterCrop(224)(transforms.Resize(255)(image)))
+
+
+def enlarged(data: bytes) -> bool:
+    """Resize(255) enlarges this image (OpenCV resizes it) rather than shrinking it (PIL)."""
+    width, height = Image.open(io.BytesIO(data)).size
+    return min(width, height) <= 255
+
+
+def assert_matches_study(data: bytes, name: str = "") -> None:
+    """Shrunk: within float32 rounding. Enlarged: each pixel within ENLARGED_TOLERANCE grey
+    levels, so within one grey level after normalising."""
+    difference = float(np.abs(preprocess(data) - study_pipeline(data)).max())
+    if not enlarged(data):
+        assert difference <= 1e-6, name
+        return
+    assert difference <= ENLARGED_NORMALISED, name
+    pixels = preprocess_pixels(data)[0].astype(np.int16)
+    assert int(np.abs(pixels - study_crop(data)).max()) <= ENLARGED_TOLERANCE, name
 
 
 def encode(pixels: np.ndarray, fmt: str, mode: str | None = None) -> bytes:
@@ -54,12 +92,44 @@ def png_header_bomb(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
-def test_doggo_matches_study_pipeline_exactly(doggo_jpeg: bytes) -> None:
+def test_doggo_matches_study_pipeline_within_one_grey_level(doggo_jpeg: bytes) -> None:
     got = preprocess(doggo_jpeg)
     assert got.shape == (1, 3, 224, 224)
     assert got.dtype == np.float32
     assert got.flags["C_CONTIGUOUS"]
-    assert float(np.abs(got - study_pipeline(doggo_jpeg)).max()) <= 1e-6
+    assert enlarged(doggo_jpeg)  # 224 px: Resize(255) enlarges it, OpenCV's path
+    assert_matches_study(doggo_jpeg)
+    pixels = preprocess_pixels(doggo_jpeg)
+    assert pixels.shape == (1, 224, 224, 3) and pixels.flags["C_CONTIGUOUS"]
+
+
+def test_without_opencv_an_enlarged_image_is_pils_exactly(
+    doggo_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where OpenCV is missing (a SageMaker container), PIL enlarges: the study's pixels."""
+    monkeypatch.setattr(preprocess_module, "_opencv", lambda: None)
+    assert np.array_equal(preprocess_pixels(doggo_jpeg)[0], study_crop(doggo_jpeg))
+    assert float(np.abs(preprocess(doggo_jpeg) - study_pipeline(doggo_jpeg)).max()) <= 1e-6
+
+
+def test_opencv_enlarges_and_pil_shrinks(
+    doggo_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path is really taken for the study's JPEG, and never for an image to shrink."""
+    import cv2
+
+    calls: list[tuple[int, int]] = []
+    real = cv2.resize
+
+    def counting(pixels: np.ndarray, size: tuple[int, int], **kwargs: object) -> np.ndarray:
+        calls.append(size)
+        return real(pixels, size, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(cv2, "resize", counting)
+    preprocess(doggo_jpeg)
+    assert calls == [(255, 255)]
+    preprocess(encode(np.zeros((300, 400, 3), dtype=np.uint8), "PNG"))
+    assert calls == [(255, 255)]
 
 
 @pytest.mark.parametrize(
@@ -78,7 +148,7 @@ def test_other_sizes_and_modes_match_study_pipeline(
 ) -> None:
     rng = np.random.default_rng(width * height)
     data = encode(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), fmt, mode)
-    assert float(np.abs(preprocess(data) - study_pipeline(data)).max()) <= 1e-6
+    assert_matches_study(data)
 
 
 def test_resized_size_keeps_aspect() -> None:
@@ -133,16 +203,29 @@ def test_extreme_aspect_ratio_is_refused() -> None:
 
 def test_eighteen_photographs_match_study_pipeline() -> None:
     """Every photograph of the agreement set, as JPEG bytes through `preprocess`, equals the
-    torchvision pipeline within float32 rounding (max abs difference 1e-6)."""
+    torchvision pipeline: within float32 rounding (max abs difference 1e-6) where Resize shrinks
+    it, within one grey level where it enlarges it (two of them are narrower than 255 px)."""
     pytest.importorskip("skimage")
     from rnbench.inference.natural_images import photographs
 
     images = photographs()
     assert len(images) == 18
     for name, image in images:
-        data = encode(np.asarray(image), "JPEG")
-        difference = float(np.abs(preprocess(data) - study_pipeline(data)).max())
-        assert difference <= 1e-6, name
+        assert_matches_study(encode(np.asarray(image), "JPEG"), name)
+
+
+@pytest.mark.parametrize("shorter_side", [32, 150, 224, 254, 255])
+def test_eighteen_photographs_enlarged_stay_within_one_grey_level(shorter_side: int) -> None:
+    """The photographs made small (as the study's 224 px JPEG is), so that Resize enlarges them
+    by up to 8x: OpenCV's pixels stay within one grey level of the study's."""
+    pytest.importorskip("skimage")
+    from rnbench.inference.natural_images import photographs
+
+    for name, image in photographs():
+        scale = shorter_side / min(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        small = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+        assert_matches_study(encode(np.asarray(small), "PNG"), name)
 
 
 def test_other_input_specs_match_torchvision() -> None:
