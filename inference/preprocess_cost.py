@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rnbench.inference.input_spec import STUDY_INPUT, InputSpec
-from rnbench.inference.preprocess import crop_pixels, decode, normalise
+from rnbench.inference.preprocess import crop_pixels, decode_rgb, normalise
 
 ITERATIONS = 300
 """Repetitions of each step by default."""
@@ -57,10 +57,10 @@ def preprocess_cost(
     data: bytes, spec: InputSpec = STUDY_INPUT, iterations: int = ITERATIONS
 ) -> PreprocessCost:
     """Each step's CPU time per image for `data`. Raises BadImage for bad input."""
-    image = decode(data)
+    image = decode_rgb(data)
     pixels = crop_pixels(image, spec)
     return PreprocessCost(
-        decode_ms=cpu_ms(lambda: decode(data), iterations),
+        decode_ms=cpu_ms(lambda: decode_rgb(data), iterations),
         resize_crop_ms=cpu_ms(lambda: crop_pixels(image, spec), iterations),
         normalise_ms=cpu_ms(lambda: normalise(pixels, spec), iterations),
         iterations=iterations,
