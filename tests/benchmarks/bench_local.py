@@ -9,11 +9,13 @@ tens of percent from minute to minute, so each row alternates in-process and HTT
 medians are compared. Nothing here is a test: it prints what it measured.
 
 The same run measures each graph runtime's ceiling with OpenVINO's own `benchmark_app` on the
-very ONNX file the server loads (see ceiling.py), in every round right before the served (HTTP)
-run; served/ceiling is the median of the rounds' own ratios, so that the machine's drift from
-minute to minute falls on both sides alike. It also measures the preprocessing's CPU time per image
-and per step (decode, resize + crop, normalise; time.thread_time over 300 repetitions on the
-study's JPEG); the OpenVINO runtimes skip the numpy normalisation (their graphs do it).
+very ONNX file the server loads (see ceiling.py): its best setting is chosen once per runtime,
+then measured right before and right after every served (HTTP) round; a round's ceiling is the
+mean of the two and served/ceiling is the median of the rounds' own ratios, so that the
+machine's drift from minute to minute falls on both sides alike. It also measures the
+preprocessing's CPU time per image and per step (decode, resize + crop, normalise;
+time.thread_time over 300 repetitions on the study's JPEG); the OpenVINO runtimes skip the numpy
+normalisation (their graphs do it).
 Targets (issue 15): served >= 0.9x the ceiling for bf16 and int8, >= 0.95x for fp32;
 preprocessing <= 2 ms of one core per image.
 By default only eager runs without batching too (the baseline of the "x eager" columns); `--all-
@@ -34,11 +36,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
-from ceiling import Ceiling, ceiling
+from ceiling import CeilingProbe
 
 from rnbench.core.backends.local.backend import LocalBackend
 from rnbench.core.configs import get_configuration
@@ -73,9 +73,10 @@ class Figures:
     rounds_in_process: tuple[float, ...]
     rounds_http: tuple[float, ...]
     rounds_ceiling: tuple[float, ...] = ()
-    """benchmark_app's best, measured right before each HTTP round."""
+    """benchmark_app at the chosen setting, the mean of right before and right after each HTTP
+    round."""
     ceiling_how: str = ""
-    """The setting of the best of those."""
+    """The setting chosen (the best of the hints and batch sizes, measured once)."""
     settings: str = ""
     """An OpenVINO server's streams and batch limit, and how they were chosen."""
 
@@ -119,28 +120,31 @@ def measure(
     concurrency: int,
     max_batch: int,
     delay_ms: float,
-    ceiling_of: Callable[[], Ceiling | None] = lambda: None,
+    probe: CeilingProbe | None = None,
 ) -> Figures:
     config = get_configuration(CONFIG_KEYS[runtime])
     backend = LocalBackend(max_batch=max_batch, max_delay_ms=delay_ms)
     deployment = backend.deploy(config, _say)
     local: list[float] = []
     http: list[LoadSummary] = []
-    tops: list[Ceiling] = []
+    tops: list[float] = []
+    chosen = probe.choose() if probe is not None else None
     try:
         spec = LoadSpec(concurrency=concurrency, duration_s=seconds, warmup_s=min(5.0, seconds))
         for round_ in range(rounds):
             local.append(in_process(runtime, seconds, max_batch))
-            top = ceiling_of()
-            if top is not None:
-                tops.append(top)
+            before = probe.again() if probe is not None and chosen is not None else None
             http.append(run_load(deployment.target, default_image(), spec))
             # The server still holds up to `concurrency` queued requests: let it drain before
-            # the next in-process round, or that round competes with it for the cores.
+            # the next benchmark_app or in-process run, or that run competes with it.
             time.sleep(min(30.0, concurrency * (http[-1].server_p50_ms or 0.0) / 1e3 + 1.0))
+            after = probe.again() if probe is not None and chosen is not None else None
+            sides = [f for f in (before, after) if f is not None]
+            if sides:
+                tops.append(statistics.fmean(sides))
             print(
                 f"  {runtime} max-batch {max_batch} round {round_ + 1}: in-process "
-                f"{local[-1]:.2f}/s, ceiling {tops[-1].images_per_s if tops else '-'}/s, HTTP "
+                f"{local[-1]:.2f}/s, ceiling {_sides(before, after)}, HTTP "
                 f"{http[-1].tps:.2f}/s "
                 f"(mean batch {http[-1].mean_batch_size or 0:.1f})",
                 file=sys.stderr,
@@ -163,10 +167,18 @@ def measure(
         _agreement(deployment.details),
         tuple(local),
         tuple(s.tps for s in http),
-        rounds_ceiling=tuple(t.images_per_s for t in tops),
-        ceiling_how=max(tops, key=lambda t: t.images_per_s).how if tops else "",
+        rounds_ceiling=tuple(tops),
+        ceiling_how=chosen.how if chosen is not None and tops else "",
         settings=_settings(deployment.details),
     )
+
+
+def _sides(before: float | None, after: float | None) -> str:
+    """`152.3/s before, 160.1/s after` (or `-/s` without a ceiling)."""
+    if before is None and after is None:
+        return "-/s"
+    shown = ["-" if f is None else f"{f:.1f}" for f in (before, after)]
+    return f"{shown[0]}/s before, {shown[1]}/s after"
 
 
 def _settings(details: dict[str, str]) -> str:
@@ -192,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=int(_env("ROUNDS", "3")))
     parser.add_argument(
         "--app-seconds", type=float, default=float(_env("APP_SECONDS", "8")),
-        help="seconds of each benchmark_app run (3 per graph runtime)",
+        help="seconds of each benchmark_app run (3 to choose the setting, then 2 per round)",
     )  # fmt: skip
     parser.add_argument(
         "--all-batch1", action="store_true", default=_env("ALL_BATCH1", "") not in ("", "0"),
@@ -228,7 +240,7 @@ def main() -> int:
             rows.append(
                 measure(
                     runtime, args.seconds, args.rounds, args.concurrency, max_batch,
-                    args.max_delay_ms, partial(ceiling, runtime, args.max_batch, args.app_seconds),
+                    args.max_delay_ms, CeilingProbe(runtime, args.max_batch, args.app_seconds),
                 )
             )  # fmt: skip
     _print_table(args, rows, unavailable, cost)
@@ -247,9 +259,10 @@ def _print_table(
         f"AVX-512/AMX flags); medians of {args.rounds} alternating rounds of {args.seconds:g} s; "
         f"HTTP with {args.concurrency} closed-loop clients; batching: max batch "
         f"{args.max_batch}, max delay {args.max_delay_ms:g} ms; ceiling: benchmark_app "
-        f"{args.app_seconds:g} s per setting, best of latency/throughput hint and batch sizes, "
-        "measured before every HTTP round (ceiling: median of the rounds; served/ceil: median of "
-        "each round's served/ceiling)"
+        f"{args.app_seconds:g} s per run, at the best of latency/throughput hint and batch "
+        "sizes (chosen once per runtime), measured before and after every HTTP round (a round's "
+        "ceiling: their mean; ceiling: median of the rounds; served/ceil: median of each round's "
+        "served/ceiling)"
     )
     eager = next((f for f in rows if f.runtime == "eager" and f.max_batch == 1), None)
     print(

@@ -1,10 +1,14 @@
 """OpenVINO's own `benchmark_app` on the very graphs rnbench serves: the in-process ceiling.
 
 benchmark_app feeds random tensors (no JPEG decode, no HTTP) to the compiled graph. The ceiling of
-a runtime is the best of the latency hint at batch 1 and the throughput hint at batch 1 and at
-the server's batch limit. `make bench` measures it again in every round, right before the served
-run: this VM's speed drifts by tens of percent within minutes (benchmark_app's int8 figure at
-batch 8 read 226, 171, 204, 127 and 143 img/s within one hour). OpenVINO picks bf16 by itself
+a runtime is benchmark_app at the best of the latency hint at batch 1 and the throughput hint at
+batch 1 and at the server's batch limit. `make bench` chooses that setting once per runtime
+(`choose`), then measures it again right before and right after every served round (`again`):
+this VM's speed drifts by tens of percent within minutes (benchmark_app's int8 figure at batch 8
+read 226, 171, 204, 127 and 143 img/s within one hour), so a round's ceiling is the mean of the
+two, taken on both sides of its served run. Taking the best of the three settings in every round
+instead would compare each served run with the luckiest of three noisy figures (bf16 at batch 1
+and batch 8 read 67 and 106 img/s one minute apart). OpenVINO picks bf16 by itself
 on a CPU that has it, so the precision is always named: f32 for the ONNX Runtime rung
 (`compiled`) and for `int8` (its int8 ops run as int8 whatever the hint), bf16 for `bf16`.
 """
@@ -65,23 +69,46 @@ def run_once(
     return float(found.group(1))
 
 
-def ceiling(runtime: str, max_batch: int, seconds: float) -> Ceiling | None:
-    """The best of latency/batch 1, throughput/batch 1 and throughput/`max_batch`."""
-    app = benchmark_app()
-    if app is None or runtime not in PRECISION:
-        return None
-    graph = graph_path(runtime)
-    tries = [("latency", 1), ("throughput", 1)]
-    if max_batch > 1:
-        tries.append(("throughput", max_batch))
-    best: Ceiling | None = None
-    for hint, batch in tries:
-        figure = run_once(app, graph, PRECISION[runtime], hint, batch, seconds)
+class CeilingProbe:
+    """benchmark_app on one runtime's graph: the best setting chosen once, then measured again."""
+
+    def __init__(self, runtime: str, max_batch: int, seconds: float) -> None:
+        self.runtime = runtime
+        self.max_batch = max_batch
+        self.seconds = seconds
+        self._app = benchmark_app() if runtime in PRECISION else None
+        self._graph: Path | None = None
+        self._chosen: tuple[str, int] | None = None
+
+    def choose(self) -> Ceiling | None:
+        """The best of latency/batch 1, throughput/batch 1 and throughput/`max_batch`, which
+        `again` measures from now on (None without benchmark_app or a graph runtime)."""
+        if self._app is None:
+            return None
+        self._graph = graph_path(self.runtime)
+        tries = [("latency", 1), ("throughput", 1)]
+        if self.max_batch > 1:
+            tries.append(("throughput", self.max_batch))
+        best: Ceiling | None = None
+        for hint, batch in tries:
+            figure = self._run(hint, batch)
+            if figure is not None and (best is None or figure > best.images_per_s):
+                best, self._chosen = Ceiling(figure, f"{hint} hint, batch {batch}"), (hint, batch)
+        return best
+
+    def again(self) -> float | None:
+        """The chosen setting measured now (None before `choose`, or when it failed)."""
+        if self._chosen is None:
+            return None
+        return self._run(*self._chosen)
+
+    def _run(self, hint: str, batch: int) -> float | None:
+        assert self._app is not None and self._graph is not None
+        precision = PRECISION[self.runtime]
+        figure = run_once(self._app, self._graph, precision, hint, batch, self.seconds)
+        shown = f"{figure}" if figure is not None else "failed"
         print(
-            f"  benchmark_app {runtime} ({PRECISION[runtime]}) {hint} batch {batch}: "
-            f"{figure if figure is not None else 'failed'} img/s",
+            f"  benchmark_app {self.runtime} ({precision}) {hint} batch {batch}: {shown} img/s",
             file=sys.stderr,
         )
-        if figure is not None and (best is None or figure > best.images_per_s):
-            best = Ceiling(figure, f"{hint} hint, batch {batch}")
-    return best
+        return figure
