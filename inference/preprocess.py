@@ -15,7 +15,7 @@ Tolerance against that pipeline:
   the values differ by one), so within 1 / (255 std) = 0.0175 after normalising. On the study's
   JPEG it takes resize + crop from 1.46 to 0.21 ms of CPU, and `preprocess_pixels` from about 2
   to 0.6-0.8 ms (2026-12-03), with the pixels kept in simplejpeg's array (`decode_rgb`) rather
-  than copied into a PIL image and out again. Without OpenCV (a SageMaker container), PIL
+  than copied into a PIL image and out again. Where OpenCV is not installed, PIL
   resizes everything.
 
 Baseline and progressive YCbCr or grey JPEGs are decoded by simplejpeg (libjpeg-turbo's TurboJPEG
@@ -112,7 +112,7 @@ def _turbo_decode(data: bytes) -> np.ndarray | None:
         return None
     try:
         import simplejpeg
-    except ImportError:  # an environment without it (a SageMaker container): PIL does it all
+    except ImportError:  # an environment without it: PIL does it all
         return None
     try:
         height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)

@@ -106,7 +106,7 @@ def test_doggo_matches_study_pipeline_within_one_grey_level(doggo_jpeg: bytes) -
 def test_without_opencv_an_enlarged_image_is_pils_exactly(
     doggo_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Where OpenCV is missing (a SageMaker container), PIL enlarges: the study's pixels."""
+    """Where OpenCV is not installed, PIL enlarges: the study's pixels."""
     monkeypatch.setattr(preprocess_module, "_opencv", lambda: None)
     assert np.array_equal(preprocess_pixels(doggo_jpeg)[0], study_crop(doggo_jpeg))
     assert float(np.abs(preprocess(doggo_jpeg) - study_pipeline(doggo_jpeg)).max()) <= 1e-6
