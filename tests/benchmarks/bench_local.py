@@ -255,8 +255,8 @@ def _print_table(
 ) -> None:
     cpu = cpu_facts()
     print(
-        f"\nResNet-50, the study's JPEG, on {cpu.model} ({cpu.cores} cores; {cpu.flags or 'no'} "
-        f"AVX-512/AMX flags); medians of {args.rounds} alternating rounds of {args.seconds:g} s; "
+        f"\nResNet-50, the study's JPEG, on {cpu.model} ({cpu.cores} cores; ISA flags: "
+        f"{cpu.flags or 'none of avx2, avx512f, avx512_vnni, avx512_bf16, amx'}); medians of {args.rounds} alternating rounds of {args.seconds:g} s; "
         f"HTTP with {args.concurrency} closed-loop clients; batching: max batch "
         f"{args.max_batch}, max delay {args.max_delay_ms:g} ms; ceiling: benchmark_app "
         f"{args.app_seconds:g} s per run, at the best of latency/throughput hint and batch "
