@@ -77,14 +77,16 @@ def test_candidates_cover_streams_and_batches_up_to_the_limits() -> None:
     assert [c.label for c in candidates(1, 1, 1)] == ["1x1"]
 
 
-def test_best_is_the_fastest_and_a_tie_goes_to_the_smaller_batch() -> None:
+def test_best_is_the_fastest_and_a_tie_goes_to_the_larger_batch_then_fewer_streams() -> None:
     trials = [
+        Trial(Candidate(1, 4), 61.0),
         Trial(Candidate(1, 8), 50.0),
-        Trial(Candidate(2, 8), 61.0),
-        Trial(Candidate(2, 4), 60.0),
+        Trial(Candidate(2, 8), 60.0),
+        Trial(Candidate(2, 4), 40.0),
     ]
-    assert best(trials, tie=0.0) == Candidate(2, 8)
-    assert best(trials, tie=0.02) == Candidate(2, 4)  # 60 is within 2 % of 61: lower latency
+    assert best(trials, tie=0.0) == Candidate(1, 4)
+    assert best(trials, tie=0.02) == Candidate(2, 8)  # 60 is within 2 % of 61: the larger batch
+    assert best(trials, tie=0.25) == Candidate(1, 8)  # 50 ties too: then the fewer streams
     with pytest.raises(ValueError):
         best([])
 
